@@ -1,0 +1,35 @@
+# `make run`: venv, install, migrate, demo data, serve on 127.0.0.1:8000 (SQLite, DEBUG on).
+# `make test`: venv, install, the whole test suite (SQLite unless DATABASE_URL says otherwise).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test test-postgres bench check clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+test: $(VENV)/.installed
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest -q
+
+test-postgres: $(VENV)/.installed
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/bank $(MAKE) test
+
+bench: $(VENV)/.installed
+	$(PY) bench/run.py
+
+check: $(VENV)/.installed
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

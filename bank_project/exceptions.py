@@ -1,0 +1,66 @@
+"""Domain errors and the one place that turns them into HTTP responses.
+
+Apps raise subclasses of `DomainError` (InsufficientFunds, AccountFrozen, LoanNotPending,
+...). The handler answers `{"detail": <message>, "code": <stable code>}` with the error's
+status. Unknown exceptions are left alone: they are bugs and must show up as 500s.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class DomainError(Exception):
+    """A business rule said no. Subclasses set `code`, `status_code` and `default_message`."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "domain_error"
+    default_message = "The request was refused."
+
+    def __init__(self, message: str | None = None):
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+    default_message = "The request conflicts with the current state."
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        )
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    # Give non-field errors a stable machine-readable code beside the human message.
+    if isinstance(response.data, dict) and "detail" in response.data and "code" not in response.data:
+        detail = response.data["detail"]
+        response.data["code"] = getattr(detail, "code", None) or _code_for(exc)
+    return response
+
+
+def _code_for(exc):
+    if isinstance(exc, Http404):
+        return "not_found"
+    if isinstance(exc, DjangoPermissionDenied):
+        return "permission_denied"
+    return getattr(exc, "default_code", "error")

@@ -1,0 +1,11 @@
+"""Test settings: the real settings, minus what only slows tests down or needs HTTPS."""
+
+from .settings import *  # noqa: F401,F403
+
+# Argon2 is deliberately slow; tests hash hundreds of passwords.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The test client speaks plain HTTP.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+LOGGING["loggers"]["bank.request"]["level"] = "WARNING"  # noqa: F405

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.legacy_urls import account_urlpatterns, auth_urlpatterns
+from transactions.legacy_urls import transactions_legacy_urlpatterns
+
+from .health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # The old web client's prefixes, before the brief's paths so that e.g.
+    # /api/transactions/deposit/ is not taken for a transaction id route.
+    path("api/auth/", include(auth_urlpatterns)),
+    path("api/account/", include(account_urlpatterns)),
+    path("api/transactions/", include(transactions_legacy_urlpatterns)),
+    # The brief's paths.
+    path("api/", include("accounts.urls")),
+    path("api/", include("transactions.urls")),
+    path("api/", include("loans.urls")),
+    path("api/", include("services.urls")),
+    path("api/", include("contact.urls")),
+]

@@ -1,0 +1,74 @@
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.tokens import issue_tokens
+
+from .factories import CustomerFactory, ManagerFactory, fund
+
+
+def on_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    if on_postgres():
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def client_for(user) -> APIClient:
+    """An API client sending a real JWT for `user`, as the web client does."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user)['access']}")
+    return client
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def customer(db):
+    return CustomerFactory()
+
+
+@pytest.fixture
+def other_customer(db):
+    return CustomerFactory()
+
+
+@pytest.fixture
+def manager(db):
+    return ManagerFactory()
+
+
+@pytest.fixture
+def customer_client(customer):
+    return client_for(customer.user)
+
+
+@pytest.fixture
+def other_client(other_customer):
+    return client_for(other_customer.user)
+
+
+@pytest.fixture
+def manager_client(manager):
+    return client_for(manager.user)
+
+
+@pytest.fixture
+def funded_customer(customer):
+    fund(customer, "1000.00")
+    return customer
+
+
+@pytest.fixture
+def db_vendor(db):
+    return connection.vendor

@@ -1,0 +1,122 @@
+"""Reads of the ledger: history lists and statements. Each is a fixed number of queries."""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import django_filters
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import Account, Entry, Transaction
+
+_PARTIES = (
+    "source__customer__user",
+    "destination__customer__user",
+)
+
+
+def transactions_for(user: User) -> QuerySet[Transaction]:
+    """Every transaction the user may see: a manager all, a customer those touching their account."""
+    transactions = Transaction.objects.select_related(
+        "source", "destination", "performed_by", "reverses", "reversal"
+    ).order_by("-id")
+    if user.is_manager:
+        return transactions
+    account_id = customer_account_id(user)
+    return transactions.filter(Q(source_id=account_id) | Q(destination_id=account_id))
+
+
+def movements_for(user: User, kind: str) -> QuerySet[Transaction]:
+    """The caller's deposits, withdrawals or transfers (a manager: everyone's), newest first."""
+    transactions = Transaction.objects.filter(kind=kind).select_related("source", "destination", "reversal")
+    if kind == Transaction.Kind.TRANSFER:
+        transactions = transactions.select_related(*_PARTIES)
+    transactions = transactions.order_by("-id")
+    if user.is_manager:
+        return transactions
+    account_id = customer_account_id(user)
+    if kind == Transaction.Kind.DEPOSIT:
+        return transactions.filter(destination_id=account_id)
+    if kind == Transaction.Kind.WITHDRAWAL:
+        return transactions.filter(source_id=account_id)
+    return transactions.filter(Q(source_id=account_id) | Q(destination_id=account_id))
+
+
+def customer_account_id(user: User) -> int | None:
+    customer = getattr(user, "customer", None) if user.is_customer else None
+    if customer is None:
+        return None
+    account = getattr(customer, "account", None)
+    return account.pk if account is not None else None
+
+
+def accounts_for(user: User) -> QuerySet[Account]:
+    accounts = Account.objects.select_related("customer__user").order_by("id")
+    if user.is_manager:
+        return accounts
+    return accounts.filter(customer__user=user)
+
+
+class TransactionFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Transaction.Kind.choices)
+    account = django_filters.CharFilter(method="filter_account", help_text="An account number, either side.")
+    customer = django_filters.NumberFilter(method="filter_customer", help_text="A customer id, either side.")
+    date_from = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    date_to = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
+    amount_max = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
+
+    class Meta:
+        model = Transaction
+        fields = ["kind", "account", "customer", "date_from", "date_to", "amount_min", "amount_max"]
+
+    def filter_account(self, queryset, name, value):
+        return queryset.filter(Q(source__account_no=value) | Q(destination__account_no=value))
+
+    def filter_customer(self, queryset, name, value):
+        return queryset.filter(Q(source__customer_id=value) | Q(destination__customer_id=value))
+
+
+def statement(*, account: Account, date_from: date, date_to: date, max_lines: int) -> dict:
+    """The account's entries between two days (inclusive), with opening and closing balance.
+
+    Entries on one account are written under its row lock, so their ids follow time.
+    """
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(date_from, time.min, tzinfo=tz)
+    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
+    entries = Entry.objects.filter(account=account)
+    before = entries.filter(transaction__created_at__lt=start).order_by("-id").values_list("balance_after", flat=True)
+    opening = before.first() or Decimal("0.00")
+    in_range = entries.filter(transaction__created_at__gte=start, transaction__created_at__lt=end)
+    lines = list(
+        in_range.select_related("transaction").order_by("id")[:max_lines]
+    )
+    totals = in_range.aggregate(
+        credits=Sum("amount", filter=Q(amount__gt=0)), debits=Sum("amount", filter=Q(amount__lt=0))
+    )
+    closing_row = in_range.order_by("-id").values_list("balance_after", flat=True).first()
+    return {
+        "account_no": account.account_no,
+        "currency": account.currency,
+        "date_from": date_from,
+        "date_to": date_to,
+        "opening_balance": opening,
+        "closing_balance": closing_row if closing_row is not None else opening,
+        "total_credits": totals["credits"] or Decimal("0.00"),
+        "total_debits": -(totals["debits"] or Decimal("0.00")),
+        "truncated": in_range.count() > max_lines if len(lines) == max_lines else False,
+        "entries": [
+            {
+                "date": line.transaction.created_at,
+                "reference": line.transaction.reference,
+                "kind": line.transaction.kind,
+                "description": line.transaction.description,
+                "amount": line.amount,
+                "balance_after": line.balance_after,
+            }
+            for line in lines
+        ],
+    }

@@ -1,0 +1,231 @@
+from decimal import Decimal
+
+from django.conf import settings
+from rest_framework import serializers
+
+from accounts.serializers import StrictSerializerMixin
+
+from .models import Account, Entry, Transaction, is_valid_account_no
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount: a JSON string or number, > 0, at most 2 decimal places, under the limit."""
+
+    def __init__(self, **kwargs):
+        limit = settings.MAX_TRANSACTION_AMOUNT
+        too_large = f"The amount cannot exceed {limit} per transaction."
+        kwargs.setdefault("max_digits", 18)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal("0.01"))
+        kwargs.setdefault("max_value", limit)
+        # Messages must be in place before DRF builds its min/max validators from them.
+        kwargs["error_messages"] = {
+            "invalid": "Enter the amount as a number, e.g. 125.50.",
+            "min_value": "The amount must be greater than zero.",
+            "max_value": too_large,
+            "max_decimal_places": "The amount can have at most 2 decimal places.",
+            "max_whole_digits": too_large,
+            "max_digits": too_large,
+            "max_string_length": "The amount is too long.",
+            **kwargs.get("error_messages", {}),
+        }
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):  # True would otherwise read as 1
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class AccountNumberField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 10)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool):
+            data = str(data)
+        value = super().to_internal_value(data)
+        if not is_valid_account_no(value):
+            raise serializers.ValidationError("This is not a valid account number (10 digits with a check digit).")
+        return value
+
+
+class DepositSerializer(StrictSerializerMixin, serializers.Serializer):
+    amount = MoneyField()
+    account_no = AccountNumberField(
+        required=False, help_text="Managers only: the account to credit (a teller deposit). Customers omit it."
+    )
+    description = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class WithdrawalSerializer(StrictSerializerMixin, serializers.Serializer):
+    amount = MoneyField()
+    description = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class TransferSerializer(StrictSerializerMixin, serializers.Serializer):
+    recipient_account_no = AccountNumberField()
+    amount = MoneyField()
+    description = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class ReverseSerializer(StrictSerializerMixin, serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class _MovementRowSerializer(serializers.ModelSerializer):
+    timestamp = serializers.DateTimeField(source="created_at", read_only=True)
+    reversed = serializers.SerializerMethodField()
+
+    def get_reversed(self, tx) -> bool:
+        # `reversal` comes from select_related: no query per row.
+        return getattr(tx, "reversal", None) is not None
+
+
+class DepositRowSerializer(_MovementRowSerializer):
+    account_no = serializers.CharField(source="destination.account_no", read_only=True)
+
+    class Meta:
+        model = Transaction
+        fields = ["id", "reference", "amount", "currency", "account_no", "description", "timestamp", "reversed"]
+
+
+class WithdrawalRowSerializer(_MovementRowSerializer):
+    account_no = serializers.CharField(source="source.account_no", read_only=True)
+
+    class Meta:
+        model = Transaction
+        fields = ["id", "reference", "amount", "currency", "account_no", "description", "timestamp", "reversed"]
+
+
+def _holder_name(account: Account) -> str:
+    if account.customer_id is None:
+        return account.name
+    user = account.customer.user
+    return user.get_full_name() or user.username
+
+
+class TransferRowSerializer(_MovementRowSerializer):
+    sender = serializers.CharField(source="source.account_no", read_only=True)
+    sender_name = serializers.SerializerMethodField()
+    recipient_account_no = serializers.CharField(source="destination.account_no", read_only=True)
+    recipient_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id", "reference", "amount", "currency", "sender", "sender_name", "recipient_account_no",
+            "recipient_name", "description", "timestamp", "reversed",
+        ]
+
+    def get_sender_name(self, tx) -> str:
+        return _holder_name(tx.source)
+
+    def get_recipient_name(self, tx) -> str:
+        return _holder_name(tx.destination)
+
+
+class MovementResultMixin(serializers.Serializer):
+    balance = serializers.DecimalField(
+        max_digits=18, decimal_places=2, read_only=True, help_text="Your account's balance after this transaction."
+    )
+
+
+class DepositResultSerializer(DepositRowSerializer, MovementResultMixin):
+    class Meta(DepositRowSerializer.Meta):
+        fields = [*DepositRowSerializer.Meta.fields, "balance"]
+
+
+class WithdrawalResultSerializer(WithdrawalRowSerializer, MovementResultMixin):
+    class Meta(WithdrawalRowSerializer.Meta):
+        fields = [*WithdrawalRowSerializer.Meta.fields, "balance"]
+
+
+class TransferResultSerializer(TransferRowSerializer, MovementResultMixin):
+    class Meta(TransferRowSerializer.Meta):
+        fields = [*TransferRowSerializer.Meta.fields, "balance"]
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    """A manager's view of one ledger transaction."""
+
+    source_account_no = serializers.CharField(source="source.account_no", read_only=True)
+    destination_account_no = serializers.CharField(source="destination.account_no", read_only=True)
+    performed_by = serializers.CharField(source="performed_by.username", read_only=True, default=None)
+    timestamp = serializers.DateTimeField(source="created_at", read_only=True)
+    reverses = serializers.CharField(source="reverses.reference", read_only=True, default=None)
+    reversed_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id", "reference", "kind", "amount", "currency", "source_account_no", "destination_account_no",
+            "description", "performed_by", "timestamp", "reverses", "reversed_by",
+        ]
+
+    def get_reversed_by(self, tx) -> str | None:
+        reversal = getattr(tx, "reversal", None)
+        return reversal.reference if reversal is not None else None
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    account_no = serializers.CharField(source="account.account_no", read_only=True)
+
+    class Meta:
+        model = Entry
+        fields = ["account_no", "amount", "balance_after"]
+
+
+class TransactionDetailSerializer(TransactionSerializer):
+    entries = EntrySerializer(many=True, read_only=True)
+
+    class Meta(TransactionSerializer.Meta):
+        fields = [*TransactionSerializer.Meta.fields, "entries"]
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    holder_name = serializers.SerializerMethodField()
+    customer = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Account
+        fields = ["id", "account_no", "kind", "code", "name", "holder_name", "customer", "currency", "balance",
+                  "status", "opened_at"]
+        read_only_fields = fields
+
+    def get_holder_name(self, account) -> str:
+        return _holder_name(account)
+
+
+class StatementQuerySerializer(serializers.Serializer):
+    date_from = serializers.DateField(required=False, help_text="First day (inclusive); default: 30 days ago.")
+    date_to = serializers.DateField(required=False, help_text="Last day (inclusive); default: today.")
+    account_no = AccountNumberField(required=False, help_text="Managers: the account; customers: omit.")
+
+    def validate(self, attrs):
+        if attrs.get("date_from") and attrs.get("date_to") and attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError({"from": ["The start date is after the end date."]})
+        return attrs
+
+
+class StatementLineSerializer(serializers.Serializer):
+    date = serializers.DateTimeField()
+    reference = serializers.CharField()
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    balance_after = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class StatementSerializer(serializers.Serializer):
+    account_no = serializers.CharField()
+    currency = serializers.CharField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    opening_balance = serializers.DecimalField(max_digits=18, decimal_places=2)
+    closing_balance = serializers.DecimalField(max_digits=18, decimal_places=2)
+    total_credits = serializers.DecimalField(max_digits=18, decimal_places=2)
+    total_debits = serializers.DecimalField(max_digits=18, decimal_places=2)
+    truncated = serializers.BooleanField(help_text="More entries exist than this statement shows; narrow the dates.")
+    entries = StatementLineSerializer(many=True)

@@ -1,0 +1,345 @@
+"""Every movement of money goes through these functions.
+
+Each runs in one database transaction: it locks every account it touches in one
+statement ordered by primary key (so A->B and B->A at once cannot deadlock), re-checks
+statuses and funds under the lock, writes the transaction and its entries (summing to
+zero) and the new balances, and commits. Any failure leaves nothing behind.
+"""
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, DecimalField, Q, Value, When
+
+from accounts.models import Customer, User
+from bank_project.exceptions import Conflict, DomainError
+
+from .models import Account, Entry, Transaction, generate_account_no
+
+CENT = Decimal("0.01")
+
+# The bank's own accounts: the other side of money entering or leaving customers' hands.
+INTERNAL_ACCOUNTS = {
+    Account.CASH: "Cash",
+    Account.LOANS_RECEIVABLE: "Loans receivable",
+    Account.INTEREST_INCOME: "Interest income",
+}
+
+
+# --- Domain errors ---------------------------------------------------------------------
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+    default_message = "The amount must be a positive number of at most 2 decimal places."
+
+
+class InsufficientFunds(DomainError):
+    code = "insufficient_funds"
+    default_message = "Insufficient funds: the account balance is lower than the amount."
+
+
+class AccountFrozen(DomainError):
+    code = "account_frozen"
+    default_message = "The account is frozen: it can neither send nor receive money."
+
+
+class AccountClosed(DomainError):
+    code = "account_closed"
+    default_message = "The account is closed."
+
+
+class AccountNotFound(DomainError):
+    code = "account_not_found"
+    default_message = "No account with this account number exists."
+
+
+class SameAccount(DomainError):
+    code = "same_account"
+    default_message = "You cannot transfer money to the same account."
+
+
+class AlreadyReversed(Conflict):
+    code = "already_reversed"
+    default_message = "This transaction has already been reversed."
+
+
+class NotReversible(DomainError):
+    code = "not_reversible"
+    default_message = "This transaction cannot be reversed."
+
+
+class InvalidStatusChange(Conflict):
+    code = "invalid_status_change"
+    default_message = "The account is not in a state that allows this."
+
+
+# --- Accounts ---------------------------------------------------------------------------
+
+
+def open_customer_account(*, customer: Customer) -> Account:
+    """Open the customer's account with a fresh, unique, check-digited number."""
+    for _ in range(10):
+        try:
+            with transaction.atomic():
+                return Account.objects.create(
+                    kind=Account.Kind.CUSTOMER, customer=customer, currency=settings.BANK_CURRENCY
+                )
+        except IntegrityError:
+            if Account.objects.filter(customer=customer).exists():
+                raise
+            # An account number collision (1 in 10^8 per existing account): draw again.
+    raise RuntimeError("Could not draw a free account number after 10 attempts.")
+
+
+def validate_amount(amount) -> Decimal:
+    """The service's own guard; serializers refuse bad amounts earlier with field errors."""
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise InvalidAmount("The amount must be a number.")
+    if amount <= 0:
+        raise InvalidAmount("The amount must be greater than zero.")
+    if amount != amount.quantize(CENT):
+        raise InvalidAmount("The amount can have at most 2 decimal places.")
+    if amount > settings.MAX_TRANSACTION_AMOUNT:
+        raise InvalidAmount(f"The amount cannot exceed {settings.MAX_TRANSACTION_AMOUNT} per transaction.")
+    return amount
+
+
+def new_reference() -> str:
+    return "TX" + secrets.token_hex(8).upper()
+
+
+# --- Posting ------------------------------------------------------------------------------
+
+
+def ensure_internal_accounts(account_model=Account) -> None:
+    """Create the bank's own accounts that are missing (a data migration calls this too)."""
+    for code, name in INTERNAL_ACCOUNTS.items():
+        if not account_model.objects.filter(code=code).exists():
+            account_model.objects.create(
+                kind="internal", code=code, name=name, currency=settings.BANK_CURRENCY,
+                account_no=generate_account_no(),
+            )
+
+
+def lock_accounts(*, ids=(), codes=(), account_nos=()) -> list[Account]:
+    """Lock the accounts in ONE statement, in primary-key order: the deadlock-free order.
+
+    Accounts are named by pk, by internal code or by account number; the caller picks
+    them out of the returned list.
+    """
+    condition = Q(pk__in=list(ids)) | Q(code__in=list(codes)) | Q(account_no__in=list(account_nos))
+    # of=("self",): lock the account rows only, not the joined customer and user rows.
+    locking = Account.objects.select_related("customer__user").select_for_update(of=("self",))
+    accounts = list(locking.filter(condition).order_by("pk"))
+    if codes and not set(codes) <= {account.code for account in accounts}:
+        # The migration made them; a test database flush may have removed them since.
+        with transaction.atomic():
+            ensure_internal_accounts()
+        accounts = list(locking.filter(condition).order_by("pk"))
+    return accounts
+
+
+def by_code(accounts: list[Account], code: str) -> Account:
+    return next(account for account in accounts if account.code == code)
+
+
+def by_pk(accounts: list[Account], pk: int) -> Account:
+    return next(account for account in accounts if account.pk == pk)
+
+
+def _check_can_move(account: Account, *, allow_frozen: bool = False) -> None:
+    if account.status == Account.Status.CLOSED:
+        raise AccountClosed(f"Account {account.account_no} is closed.")
+    if account.status == Account.Status.FROZEN and not allow_frozen:
+        raise AccountFrozen(f"Account {account.account_no} is frozen: it can neither send nor receive money.")
+
+
+def post_transaction(
+    *,
+    kind: str,
+    legs: list[tuple[Account, Decimal]],
+    amount: Decimal,
+    source: Account,
+    destination: Account,
+    performed_by: User | None,
+    description: str = "",
+    reverses: Transaction | None = None,
+    allow_frozen: bool = False,
+) -> Transaction:
+    """Write one balanced transaction. Call inside transaction.atomic, with every account
+    in `legs` locked by lock_accounts (the instances it returned).
+
+    `legs` are (account, signed amount) pairs summing to zero; + raises a balance.
+    Re-checks statuses and funds, inserts the transaction, its entries in one bulk
+    insert, and the new balances in one UPDATE.
+    """
+    if sum(signed for _, signed in legs) != 0:
+        raise ValueError("A transaction's entries must sum to zero.")
+    for account, signed in legs:
+        _check_can_move(account, allow_frozen=allow_frozen)
+        if signed < 0 and not account.is_internal and account.balance + signed < 0:
+            raise InsufficientFunds(
+                f"Insufficient funds: account {account.account_no} holds {account.balance}, "
+                f"less than the {-signed} needed."
+            )
+
+    tx = Transaction.objects.create(
+        reference=new_reference(),
+        kind=kind,
+        amount=amount,
+        currency=source.currency,
+        source=source,
+        destination=destination,
+        description=description[:255],
+        performed_by=performed_by,
+        reverses=reverses,
+    )
+    entries = []
+    for account, signed in legs:
+        account.balance += signed
+        entries.append(Entry(transaction=tx, account_id=account.pk, amount=signed, balance_after=account.balance))
+    Entry.objects.bulk_create(entries)
+    tx.posted_entries = entries
+    Transaction.reversal.related.set_cached_value(tx, None)  # new: not reversed, no need to ask
+    touched = {account.pk: account.balance for account, _ in legs}
+    Account.objects.filter(pk__in=touched).update(
+        balance=Case(
+            *(When(pk=pk, then=Value(balance)) for pk, balance in touched.items()),
+            output_field=DecimalField(max_digits=18, decimal_places=2),
+        )
+    )
+    return tx
+
+
+# --- Customer operations -------------------------------------------------------------------
+
+
+@transaction.atomic
+def deposit(*, account: Account, amount: Decimal, performed_by: User | None, description: str = "") -> Transaction:
+    """Credit `account`; cash comes into the bank."""
+    validate_amount(amount)
+    accounts = lock_accounts(ids=[account.pk], codes=[Account.CASH])
+    customer_account, cash = by_pk(accounts, account.pk), by_code(accounts, Account.CASH)
+    return post_transaction(
+        kind=Transaction.Kind.DEPOSIT,
+        legs=[(customer_account, amount), (cash, -amount)],
+        amount=amount,
+        source=cash,
+        destination=customer_account,
+        performed_by=performed_by,
+        description=description or "Deposit",
+    )
+
+
+@transaction.atomic
+def withdraw(*, account: Account, amount: Decimal, performed_by: User | None, description: str = "") -> Transaction:
+    """Debit `account`; cash leaves the bank. Refused when the balance is short."""
+    validate_amount(amount)
+    accounts = lock_accounts(ids=[account.pk], codes=[Account.CASH])
+    customer_account, cash = by_pk(accounts, account.pk), by_code(accounts, Account.CASH)
+    return post_transaction(
+        kind=Transaction.Kind.WITHDRAWAL,
+        legs=[(customer_account, -amount), (cash, amount)],
+        amount=amount,
+        source=customer_account,
+        destination=cash,
+        performed_by=performed_by,
+        description=description or "Withdrawal",
+    )
+
+
+@transaction.atomic
+def transfer(
+    *, source: Account, recipient_account_no: str, amount: Decimal, performed_by: User | None, description: str = ""
+) -> Transaction:
+    """Move `amount` from `source` to the customer account numbered `recipient_account_no`.
+
+    The recipient is found and both accounts are locked by the same statement.
+    """
+    validate_amount(amount)
+    if source.account_no == recipient_account_no:
+        raise SameAccount()
+    accounts = lock_accounts(ids=[source.pk], account_nos=[recipient_account_no])
+    sender = by_pk(accounts, source.pk)
+    recipient = next(
+        (a for a in accounts if a.account_no == recipient_account_no and not a.is_internal), None
+    )
+    if recipient is None:
+        raise AccountNotFound(f"No customer account has the number {recipient_account_no}.")
+    return post_transaction(
+        kind=Transaction.Kind.TRANSFER,
+        legs=[(sender, -amount), (recipient, amount)],
+        amount=amount,
+        source=sender,
+        destination=recipient,
+        performed_by=performed_by,
+        description=description or "Transfer",
+    )
+
+
+# --- Manager operations --------------------------------------------------------------------
+
+
+@transaction.atomic
+def reverse(*, original: Transaction, reason: str, performed_by: User) -> Transaction:
+    """Post the original's entries with their signs flipped, pointing at it. Once only.
+
+    Loan disbursements and repayments are reversed through the loan, not here: reversing
+    them alone would leave the loan's schedule out of step with the ledger.
+    """
+    if not reason or not reason.strip():
+        raise DomainError("A reason is required to reverse a transaction.")
+    if original.kind == Transaction.Kind.REVERSAL:
+        raise NotReversible("A reversal cannot itself be reversed; post a new transaction instead.")
+    if original.kind in (Transaction.Kind.LOAN_DISBURSEMENT, Transaction.Kind.LOAN_REPAYMENT):
+        raise NotReversible("Loan disbursements and repayments cannot be reversed here.")
+    original_entries = list(original.entries.all())
+    accounts = lock_accounts(ids=[entry.account_id for entry in original_entries])
+    legs = [(by_pk(accounts, entry.account_id), -entry.amount) for entry in original_entries]
+    # Checked under the account locks: two managers reversing at once serialise here,
+    # and the unique reverses_id refuses the second in any case.
+    if Transaction.objects.filter(reverses=original).exists():
+        raise AlreadyReversed()
+    try:
+        with transaction.atomic():
+            return post_transaction(
+                kind=Transaction.Kind.REVERSAL,
+                legs=legs,
+                amount=original.amount,
+                source=by_pk(accounts, original.destination_id),
+                destination=by_pk(accounts, original.source_id),
+                performed_by=performed_by,
+                description=f"Reversal of {original.reference}: {reason.strip()}",
+                reverses=original,
+                # A correction must reach an account frozen for fraud; closed ones stay shut.
+                allow_frozen=True,
+            )
+    except IntegrityError as exc:
+        if Transaction.objects.filter(reverses=original).exists():
+            raise AlreadyReversed() from exc
+        raise
+
+
+@transaction.atomic
+def freeze(*, account: Account, performed_by: User) -> Account:
+    """Stop all movement on a customer account until it is unfrozen."""
+    return _change_status(account, from_status=Account.Status.ACTIVE, to_status=Account.Status.FROZEN)
+
+
+@transaction.atomic
+def unfreeze(*, account: Account, performed_by: User) -> Account:
+    return _change_status(account, from_status=Account.Status.FROZEN, to_status=Account.Status.ACTIVE)
+
+
+def _change_status(account: Account, *, from_status: str, to_status: str) -> Account:
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    if locked.is_internal:
+        raise InvalidStatusChange("The bank's own accounts cannot be frozen.")
+    if locked.status != from_status:
+        raise InvalidStatusChange(f"The account is {locked.status}; only a {from_status} account can become {to_status}.")
+    locked.status = to_status
+    locked.save(update_fields=["status"])
+    return locked

@@ -1,0 +1,318 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsCustomer, IsCustomerOrManager, IsManager
+from bank_project.pagination import LedgerCursorPagination
+from bank_project.renderers import CSVRenderer, JSONRenderer
+from bank_project.throttling import ScopedRateThrottle
+
+from . import selectors, services
+from .idempotency import run_idempotently
+from .models import Account, Transaction
+from .serializers import (
+    AccountSerializer,
+    DepositResultSerializer,
+    DepositRowSerializer,
+    DepositSerializer,
+    ReverseSerializer,
+    StatementQuerySerializer,
+    StatementSerializer,
+    TransactionDetailSerializer,
+    TransactionSerializer,
+    TransferResultSerializer,
+    TransferRowSerializer,
+    TransferSerializer,
+    WithdrawalResultSerializer,
+    WithdrawalRowSerializer,
+    WithdrawalSerializer,
+)
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Retry-safe key (1-255 printable ASCII characters). The same key and body replay the "
+    "first response without moving money again; the same key with another body is refused (422).",
+)
+
+RENDERERS_WITH_CSV = [JSONRenderer, CSVRenderer] + ([BrowsableAPIRenderer] if settings.DEBUG else [])
+
+
+class MoneyMovementThrottle(ScopedRateThrottle):
+    """Counts only the POSTs that move money, per user."""
+
+    def allow_request(self, request, view):
+        if request.method != "POST":
+            return True
+        return super().allow_request(request, view)
+
+
+def own_account(user) -> Account:
+    """The caller's customer account, as loaded with the user by authentication."""
+    account = getattr(user.customer, "account", None) if user.is_customer else None
+    if account is None:
+        raise PermissionDenied("You have no bank account yet; create your customer profile first.")
+    return account
+
+
+class MoneyMovementView(generics.ListCreateAPIView):
+    """GET: the caller's history of one kind (manager: everyone's), newest first.
+    POST: move money through the ledger service, idempotently when a key is sent."""
+
+    kind: str
+    input_serializer_class: type
+    result_serializer_class: type
+    permission_classes = [IsCustomerOrManager]
+    throttle_classes = [MoneyMovementThrottle]
+    throttle_scope = "money"
+
+    def get_queryset(self):
+        return selectors.movements_for(self.request.user, self.kind)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.input_serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return run_idempotently(request, lambda: self.move(serializer.validated_data))
+
+    def move(self, data) -> Response:
+        raise NotImplementedError
+
+
+def _result(serializer_class, tx, balance) -> Response:
+    data = serializer_class(tx).data
+    data["balance"] = f"{balance:.2f}"
+    return Response(data, status=status.HTTP_201_CREATED)
+
+
+def _balance_after(tx, account_pk: int):
+    return next(entry.balance_after for entry in tx.posted_entries if entry.account_id == account_pk)
+
+
+@extend_schema(parameters=[IDEMPOTENCY_PARAMETER], request=DepositSerializer, responses={201: DepositResultSerializer})
+class DepositView(MoneyMovementView):
+    kind = Transaction.Kind.DEPOSIT
+    serializer_class = DepositRowSerializer
+    input_serializer_class = DepositSerializer
+
+    def move(self, data):
+        user = self.request.user
+        if "account_no" in data:
+            if user.is_manager:
+                account = Account.objects.filter(account_no=data["account_no"], kind=Account.Kind.CUSTOMER).first()
+                if account is None:
+                    raise services.AccountNotFound()
+            else:
+                account = own_account(user)
+                if account.account_no != data["account_no"]:
+                    raise ValidationError(
+                        {"account_no": ["You can deposit only into your own account; send a transfer instead."]}
+                    )
+        elif user.is_customer:
+            account = own_account(user)
+        else:
+            raise ValidationError({"account_no": ["Managers must say which account the deposit is for."]})
+        tx = services.deposit(account=account, amount=data["amount"], performed_by=user, description=data["description"])
+        return _result(DepositResultSerializer, tx, _balance_after(tx, account.pk))
+
+
+@extend_schema(parameters=[IDEMPOTENCY_PARAMETER], request=WithdrawalSerializer, responses={201: WithdrawalResultSerializer})
+class WithdrawalView(MoneyMovementView):
+    kind = Transaction.Kind.WITHDRAWAL
+    serializer_class = WithdrawalRowSerializer
+    input_serializer_class = WithdrawalSerializer
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsCustomer()]
+        return super().get_permissions()
+
+    def move(self, data):
+        account = own_account(self.request.user)
+        tx = services.withdraw(
+            account=account, amount=data["amount"], performed_by=self.request.user, description=data["description"]
+        )
+        return _result(WithdrawalResultSerializer, tx, _balance_after(tx, account.pk))
+
+
+@extend_schema(parameters=[IDEMPOTENCY_PARAMETER], request=TransferSerializer, responses={201: TransferResultSerializer})
+class BalanceTransferView(MoneyMovementView):
+    kind = Transaction.Kind.TRANSFER
+    serializer_class = TransferRowSerializer
+    input_serializer_class = TransferSerializer
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsCustomer()]
+        return super().get_permissions()
+
+    def move(self, data):
+        account = own_account(self.request.user)
+        tx = services.transfer(
+            source=account,
+            recipient_account_no=data["recipient_account_no"],
+            amount=data["amount"],
+            performed_by=self.request.user,
+            description=data["description"],
+        )
+        return _result(TransferResultSerializer, tx, _balance_after(tx, account.pk))
+
+
+class CSVExportMixin:
+    """`?format=csv` exports every row the filters match (up to CSV_EXPORT_MAX_ROWS), unpaginated."""
+
+    renderer_classes = RENDERERS_WITH_CSV
+
+    def paginate_queryset(self, queryset):
+        if getattr(self.request, "accepted_renderer", None) and self.request.accepted_renderer.format == "csv":
+            return None
+        return super().paginate_queryset(queryset)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if getattr(self.request, "accepted_renderer", None) and self.request.accepted_renderer.format == "csv":
+            return queryset[: settings.CSV_EXPORT_MAX_ROWS]
+        return queryset
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "csv":
+            response["Content-Disposition"] = f'attachment; filename="{self.csv_filename}"'
+        return response
+
+
+class TransactionListView(CSVExportMixin, generics.ListAPIView):
+    """Every transaction (a customer: those touching their account), newest first.
+    Filter by kind, account, customer, date and amount range; search by reference,
+    account number or description; `?format=csv` to export."""
+
+    serializer_class = TransactionSerializer
+    permission_classes = [IsCustomerOrManager]
+    pagination_class = LedgerCursorPagination
+    filterset_class = selectors.TransactionFilter
+    search_fields = ["=reference", "=source__account_no", "=destination__account_no", "description"]
+    csv_filename = "transactions.csv"
+
+    def get_queryset(self):
+        return selectors.transactions_for(self.request.user)
+
+
+class TransactionDetailView(generics.RetrieveAPIView):
+    serializer_class = TransactionDetailSerializer
+    permission_classes = [IsCustomerOrManager]
+
+    def get_queryset(self):
+        return selectors.transactions_for(self.request.user).prefetch_related("entries__account")
+
+
+class ReverseTransactionView(APIView):
+    permission_classes = [IsManager]
+
+    @extend_schema(request=ReverseSerializer, responses={201: TransactionDetailSerializer})
+    def post(self, request, pk):
+        serializer = ReverseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        original = get_object_or_404(Transaction, pk=pk)
+        reversal = services.reverse(original=original, reason=serializer.validated_data["reason"], performed_by=request.user)
+        reversal = selectors.transactions_for(request.user).prefetch_related("entries__account").get(pk=reversal.pk)
+        return Response(TransactionDetailSerializer(reversal).data, status=status.HTTP_201_CREATED)
+
+
+class AccountListView(generics.ListAPIView):
+    """A manager: every account, filterable by kind and status; a customer: their own."""
+
+    serializer_class = AccountSerializer
+    permission_classes = [IsCustomerOrManager]
+    filterset_fields = ["kind", "status"]
+    search_fields = ["=account_no", "customer__user__username", "customer__user__last_name"]
+
+    def get_queryset(self):
+        return selectors.accounts_for(self.request.user)
+
+
+class AccountDetailView(generics.RetrieveAPIView):
+    serializer_class = AccountSerializer
+    permission_classes = [IsCustomerOrManager]
+    lookup_field = "account_no"
+
+    def get_queryset(self):
+        return selectors.accounts_for(self.request.user)
+
+
+class _AccountStatusView(APIView):
+    permission_classes = [IsManager]
+    action = None
+
+    @extend_schema(request=None, responses={200: AccountSerializer})
+    def post(self, request, account_no):
+        account = get_object_or_404(Account, account_no=account_no)
+        account = self.action(account=account, performed_by=request.user)
+        return Response(AccountSerializer(selectors.accounts_for(request.user).get(pk=account.pk)).data)
+
+
+class FreezeAccountView(_AccountStatusView):
+    """Freeze a customer account: it can neither send nor receive money until unfrozen."""
+
+    action = staticmethod(services.freeze)
+
+
+class UnfreezeAccountView(_AccountStatusView):
+    action = staticmethod(services.unfreeze)
+
+
+class StatementView(APIView):
+    """The caller's account statement (a manager: any account, by `account_no`):
+    entries with running balance, opening and closing balance. `?format=csv` for CSV."""
+
+    permission_classes = [IsCustomerOrManager]
+    renderer_classes = RENDERERS_WITH_CSV
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="First day (inclusive); default 30 days ago."),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (inclusive); default today."),
+            OpenApiParameter("account_no", OpenApiTypes.STR, description="Managers: the account to report on."),
+        ],
+        responses={200: StatementSerializer},
+    )
+    def get(self, request):
+        query = StatementQuerySerializer(
+            data={
+                key: request.query_params[param]
+                for key, param in (("date_from", "from"), ("date_to", "to"), ("account_no", "account_no"))
+                if param in request.query_params
+            }
+        )
+        query.is_valid(raise_exception=True)
+        today = timezone.localdate()
+        date_to = query.validated_data.get("date_to", today)
+        date_from = query.validated_data.get("date_from", date_to - timedelta(days=30))
+        if date_from > date_to:
+            raise ValidationError({"from": ["The start date is after the end date."]})
+        account = self._account(request, query.validated_data.get("account_no"))
+        report = selectors.statement(
+            account=account, date_from=date_from, date_to=date_to, max_lines=settings.CSV_EXPORT_MAX_ROWS
+        )
+        if request.accepted_renderer.format == "csv":
+            response = Response(StatementSerializer(report).data["entries"])
+            response["Content-Disposition"] = f'attachment; filename="statement-{account.account_no}.csv"'
+            return response
+        return Response(StatementSerializer(report).data)
+
+    def _account(self, request, account_no):
+        accounts = selectors.accounts_for(request.user)
+        if account_no:
+            return get_object_or_404(accounts, account_no=account_no)
+        if request.user.is_customer:
+            return get_object_or_404(accounts)
+        raise ValidationError({"account_no": ["Managers must say which account to report on."]})
