@@ -1,0 +1,82 @@
+"""Loans in the Django admin: read-only records; decisions only through the services."""
+
+from django.contrib import admin, messages
+
+from bank_project.exceptions import DomainError
+
+from . import services
+from .models import Installment, Loan, Repayment
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class InstallmentInline(_ReadOnlyInline):
+    model = Installment
+    fields = ["number", "due_date", "principal", "interest", "principal_paid", "interest_paid", "status", "paid_at"]
+    readonly_fields = fields
+
+
+class RepaymentInline(_ReadOnlyInline):
+    model = Repayment
+    fields = ["created_at", "amount", "principal", "interest", "transaction"]
+    readonly_fields = fields
+
+
+@admin.register(Loan)
+class LoanAdmin(admin.ModelAdmin):
+    list_display = ["id", "customer", "amount_requested", "amount_approved", "term_months", "annual_interest_rate",
+                    "status", "request_date", "decided_by"]
+    list_filter = ["status"]
+    search_fields = ["=id", "customer__user__username", "customer__user__last_name", "=account__account_no"]
+    list_select_related = ["customer__user", "decided_by"]
+    inlines = [InstallmentInline, RepaymentInline]
+    actions = ["approve_selected", "reject_selected"]
+    readonly_fields = [field.name for field in Loan._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # customers request loans; the admin decides them
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _decide(self, request, queryset, decide, done: str):
+        if not request.user.is_manager:
+            self.message_user(request, "Only bank managers may decide loans.", messages.ERROR)
+            return
+        decided = 0
+        for loan in queryset.order_by("pk"):
+            try:
+                decide(loan)
+            except DomainError as error:
+                self.message_user(request, f"Loan #{loan.pk}: {error.message}", messages.ERROR)
+            else:
+                decided += 1
+        if decided:
+            self.message_user(request, f"{decided} loan(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Approve selected loans (the amount requested, at the loan's rate) and disburse")
+    def approve_selected(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            lambda loan: services.approve_loan(loan=loan, amount_approved=loan.amount_requested, decided_by=request.user),
+            "approved and disbursed",
+        )
+
+    @admin.action(description="Reject selected loans")
+    def reject_selected(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            lambda loan: services.reject_loan(loan=loan, decided_by=request.user, reason="Rejected in the admin."),
+            "rejected",
+        )
