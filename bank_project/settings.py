@@ -25,7 +25,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "bank_project.admin_site.BankAdminConfig",  # the admin, opened to managers
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -9,3 +9,5 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 LOGGING["loggers"]["bank.request"]["level"] = "WARNING"  # noqa: F405
+# No collectstatic before tests: admin pages name static files that have no manifest entry.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

@@ -1,0 +1,112 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+
+from bank_project.admin_site import ManagerAdminMixin
+
+from . import services
+from .models import Customer, Manager, User
+
+
+# Users (and with them is_staff / is_superuser) stay with superusers: a manager must not be
+# able to make anyone, themselves included, a superuser.
+admin.site.register(User, DjangoUserAdmin)
+
+
+@admin.register(Customer)
+class CustomerAdmin(ManagerAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "username", "full_name", "account_no", "balance", "account_type", "mobile_no", "created_at"]
+    list_select_related = ["user", "account"]
+    list_filter = ["account_type"]
+    search_fields = [
+        "user__username", "user__first_name", "user__last_name", "user__email", "nid", "mobile_no",
+        "=account__account_no",
+    ]
+    fields = [
+        "user", "account_no", "balance", "mobile_no", "nid", "image", "age", "religion", "occupation",
+        "monthly_income", "account_type", "created_at",
+    ]
+    readonly_fields = ["user", "account_no", "balance", "created_at"]
+
+    @admin.display(ordering="user__username")
+    def username(self, customer):
+        return customer.user.username
+
+    @admin.display(description="name")
+    def full_name(self, customer):
+        return customer.user.get_full_name()
+
+    @admin.display(ordering="account__account_no", description="account number")
+    def account_no(self, customer):
+        account = getattr(customer, "account", None)
+        return account.account_no if account else "-"
+
+    @admin.display(ordering="account__balance")
+    def balance(self, customer):
+        account = getattr(customer, "account", None)
+        return f"{account.balance} {account.currency}" if account else "-"
+
+    # Customers sign up through the API, which opens their account in the same transaction;
+    # their profile holds the ledger's history, so it is never deleted.
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ManagerCreationForm(forms.ModelForm):
+    image = forms.URLField(max_length=500, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Manager
+        fields = ["user", "mobile_no", "nid", "image", "age", "religion"]
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if Customer.objects.filter(user=user).exists() or Manager.objects.filter(user=user).exists():
+            raise ValidationError("This user already has a customer or manager profile.")
+        return user
+
+
+@admin.register(Manager)
+class ManagerAdmin(ManagerAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "username", "full_name", "mobile_no", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "user__email", "nid", "mobile_no"]
+    readonly_fields = ["created_at"]
+
+    @admin.display(ordering="user__username")
+    def username(self, manager):
+        return manager.user.username
+
+    @admin.display(description="name")
+    def full_name(self, manager):
+        return manager.user.get_full_name()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ManagerCreationForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            # Only users with no profile yet can become managers; the list stays short.
+            kwargs["queryset"] = User.objects.filter(customer__isnull=True, manager__isnull=True).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "created_at"] if obj else ["created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        # A new manager goes through the same service as POST /api/manager/.
+        profile = {field: form.cleaned_data[field] for field in ManagerCreationForm.Meta.fields if field != "user"}
+        created = services.create_manager(user=form.cleaned_data["user"], **profile)
+        obj.pk, obj.created_at = created.pk, created.created_at
+        obj._state.adding = False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,65 @@
+"""The Django admin, opened to bank managers.
+
+Managers are not Django staff with model permissions: their role is their Manager profile.
+The site lets them in, and `ManagerAdminMixin` gives them the model admins that use it.
+Everything else (users, groups) stays with superusers and Django's own permissions.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.db import models
+
+
+class BankAdminSite(admin.AdminSite):
+    site_header = "Bank administration"
+    site_title = "Bank admin"
+    index_title = "Customers, ledger, loans and inbox"
+
+    def has_permission(self, request):
+        user = request.user
+        return bool(user.is_active and (user.is_staff or getattr(user, "is_manager", False)))
+
+
+class BankAdminConfig(AdminConfig):
+    default_site = "bank_project.admin_site.BankAdminSite"
+
+
+def is_manager(request) -> bool:
+    user = request.user
+    return bool(user.is_active and getattr(user, "is_manager", False))
+
+
+class ManagerAdminMixin:
+    """Managers (and superusers) may view, add, change and delete; a model admin narrows
+    this by overriding the has_*_permission methods (the ledger's are read-only)."""
+
+    # Image URLs typed without a scheme mean https (Django 6's default, already today).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def has_module_permission(self, request):
+        return is_manager(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_manager(request) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return is_manager(request) or super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return is_manager(request) or super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_manager(request) or super().has_delete_permission(request, obj)
+
+
+class ReadOnlyAdminMixin:
+    """Rows no one edits through the admin (the ledger): view only, for managers."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

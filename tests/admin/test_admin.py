@@ -1,0 +1,158 @@
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from contact import services as inbox
+from contact.models import ContactMessage
+from tests.factories import fund
+from transactions import services as ledger
+from transactions.audit import find_ledger_problems
+from transactions.models import Account, Entry, Transaction
+
+
+@pytest.fixture
+def admin_client(manager):
+    client = Client()
+    client.force_login(manager.user)  # a manager, not Django staff
+    return client
+
+
+@pytest.fixture
+def posted(funded_customer, other_customer):
+    return ledger.transfer(
+        source=funded_customer.account, recipient_account_no=other_customer.account.account_no,
+        amount=Decimal("25.00"), performed_by=funded_customer.user,
+    )
+
+
+def test_manager_reaches_the_admin_and_customer_does_not(admin_client, customer):
+    assert admin_client.get("/admin/").status_code == 200
+    client = Client()
+    client.force_login(customer.user)
+    response = client.get("/admin/transactions/transaction/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_manager_cannot_manage_users(admin_client, customer):
+    assert admin_client.get("/admin/accounts/user/").status_code == 403
+    assert admin_client.get(f"/admin/accounts/user/{customer.user.pk}/change/").status_code == 403
+
+
+@pytest.mark.parametrize("model", ["customer", "manager"])
+def test_profiles_are_listed(admin_client, customer, model):
+    response = admin_client.get(f"/admin/accounts/{model}/")
+    assert response.status_code == 200
+
+
+def test_transactions_searchable_by_reference_and_account(admin_client, posted, funded_customer):
+    response = admin_client.get("/admin/transactions/transaction/", {"q": posted.reference})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [posted]
+    response = admin_client.get("/admin/transactions/transaction/", {"q": funded_customer.account.account_no})
+    assert posted in response.context["cl"].result_list
+    assert len(response.context["cl"].result_list) == 2  # the opening deposit and the transfer
+    response = admin_client.get("/admin/transactions/entry/", {"q": posted.reference})
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 2
+
+
+def test_ledger_is_read_only_in_the_admin(admin_client, posted):
+    tx_url = f"/admin/transactions/transaction/{posted.pk}/"
+    response = admin_client.get(f"{tx_url}change/")
+    assert response.status_code == 200
+    assert b'name="_save"' not in response.content  # a view page, no save button
+    entry = posted.entries.first()
+    assert admin_client.post(f"{tx_url}change/", {"amount": "1.00"}).status_code == 403
+    assert admin_client.post(f"{tx_url}delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.get("/admin/transactions/transaction/add/").status_code == 403
+    assert admin_client.post(f"/admin/transactions/entry/{entry.pk}/change/", {"amount": "1"}).status_code == 403
+    assert admin_client.post(f"/admin/transactions/entry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    account = posted.source
+    before = account.balance
+    response = admin_client.post(f"/admin/transactions/account/{account.pk}/change/", {"balance": "999999.00"})
+    assert response.status_code == 403
+    account.refresh_from_db()
+    assert account.balance == before
+    posted.refresh_from_db()
+    assert posted.amount == Decimal("25.00") and Entry.objects.filter(transaction=posted).count() == 2
+    assert find_ledger_problems() == []
+
+
+def test_no_bulk_delete_action_on_the_ledger(admin_client, posted):
+    response = admin_client.post(
+        "/admin/transactions/transaction/", {"action": "delete_selected", "_selected_action": [posted.pk]}
+    )
+    assert Transaction.objects.filter(pk=posted.pk).exists()
+    assert response.status_code in (200, 302)
+
+
+def test_freeze_and_unfreeze_actions_go_through_the_service(admin_client, funded_customer, other_customer):
+    account = funded_customer.account
+    url = "/admin/transactions/account/"
+    response = admin_client.post(url, {"action": "freeze_accounts", "_selected_action": [account.pk]})
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.status == Account.Status.FROZEN
+    with pytest.raises(ledger.AccountFrozen):
+        ledger.transfer(source=account, recipient_account_no=other_customer.account.account_no,
+                        amount=Decimal("1.00"), performed_by=None)
+
+    # Freezing again is refused by the service and reported, not a 500.
+    response = admin_client.post(url, {"action": "freeze_accounts", "_selected_action": [account.pk]}, follow=True)
+    assert response.status_code == 200
+    notes = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert notes[-1][0] == "warning" and account.account_no in notes[-1][1]
+
+    admin_client.post(url, {"action": "unfreeze_accounts", "_selected_action": [account.pk]})
+    account.refresh_from_db()
+    assert account.status == Account.Status.ACTIVE
+
+
+def test_internal_accounts_cannot_be_frozen(admin_client, funded_customer):
+    cash = Account.objects.get(code=Account.CASH)
+    admin_client.post("/admin/transactions/account/", {"action": "freeze_accounts", "_selected_action": [cash.pk]})
+    cash.refresh_from_db()
+    assert cash.status == Account.Status.ACTIVE
+
+
+def test_contact_messages_marked_handled_by_action(admin_client, manager):
+    message = inbox.submit_message(name="Rahim", email="r@example.com", message="Call me")
+    response = admin_client.post(
+        "/admin/contact/contactmessage/", {"action": "mark_handled", "_selected_action": [message.pk]}
+    )
+    assert response.status_code == 302
+    message.refresh_from_db()
+    assert message.is_handled and message.handled_by == manager.user
+    assert ContactMessage.objects.count() == 1
+
+
+def test_manager_adds_a_service(admin_client):
+    response = admin_client.post(
+        "/admin/services/service/add/", {"name": "Lockers", "description": "", "image": "", "is_active": "on",
+                                         "display_order": "3"}
+    )
+    assert response.status_code == 302
+    from services.models import Service
+    assert Service.objects.get().name == "Lockers"
+
+
+def test_manager_admin_creates_manager_through_service(admin_client):
+    from accounts.models import Manager
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    response = admin_client.post(
+        "/admin/accounts/manager/add/",
+        {"user": user.pk, "mobile_no": "01711111111", "nid": "1234567890", "age": 40, "religion": "", "image": ""},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert Manager.objects.filter(user=user).exists()
+    # A user who already has a profile is refused with a form error, not a 500.
+    response = admin_client.post(
+        "/admin/accounts/manager/add/",
+        {"user": user.pk, "mobile_no": "01711111111", "nid": "1234567899", "age": 40},
+    )
+    assert response.status_code == 200
+    assert Manager.objects.filter(user=user).count() == 1

@@ -1,0 +1,102 @@
+"""The ledger in the admin: read-only for everyone. Money and statuses change only through
+transactions.services (the freeze/unfreeze actions call it); history is never edited."""
+
+from django.contrib import admin, messages
+
+from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, is_manager
+from bank_project.exceptions import DomainError
+
+from . import services
+from .models import Account, Entry, Transaction
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdminMixin, ManagerAdminMixin, admin.ModelAdmin):
+    list_display = ["account_no", "kind", "owner", "balance", "currency", "status", "opened_at"]
+    list_select_related = ["customer__user"]
+    list_filter = ["kind", "status", "currency"]
+    search_fields = [
+        "=account_no", "code", "name", "customer__user__username", "customer__user__first_name",
+        "customer__user__last_name",
+    ]
+    fields = ["account_no", "kind", "customer", "code", "name", "currency", "balance", "status", "opened_at"]
+    readonly_fields = fields
+    actions = ["freeze_accounts", "unfreeze_accounts"]
+
+    @admin.display(description="owner")
+    def owner(self, account):
+        if account.customer_id:
+            return account.customer.user.get_full_name() or account.customer.user.username
+        return account.name or account.code
+
+    def has_freeze_permission(self, request):
+        return is_manager(request)
+
+    @admin.action(description="Freeze the selected accounts", permissions=["freeze"])
+    def freeze_accounts(self, request, queryset):
+        self._change_status(request, queryset, services.freeze, "frozen")
+
+    @admin.action(description="Unfreeze the selected accounts", permissions=["freeze"])
+    def unfreeze_accounts(self, request, queryset):
+        self._change_status(request, queryset, services.unfreeze, "unfrozen")
+
+    def _change_status(self, request, queryset, change, done):
+        changed = 0
+        for account in queryset.order_by("pk"):
+            try:
+                change(account=account, performed_by=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{account.account_no}: {exc.message}", messages.WARNING)
+            else:
+                changed += 1
+        if changed:
+            self.message_user(request, f"{changed} account(s) {done}.", messages.SUCCESS)
+
+
+class EntryInline(admin.TabularInline):
+    model = Entry
+    fields = ["account", "amount", "balance_after"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("account")
+
+    def has_view_permission(self, request, obj=None):
+        return is_manager(request) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyAdminMixin, ManagerAdminMixin, admin.ModelAdmin):
+    list_display = ["reference", "kind", "amount", "currency", "source", "destination", "performed_by", "created_at"]
+    list_select_related = ["source", "destination", "performed_by"]
+    list_filter = ["kind", "created_at"]
+    date_hierarchy = "created_at"
+    search_fields = ["=reference", "=source__account_no", "=destination__account_no", "description"]
+    fields = [
+        "reference", "kind", "amount", "currency", "source", "destination", "description", "performed_by",
+        "created_at", "reverses",
+    ]
+    readonly_fields = fields
+    inlines = [EntryInline]
+    show_full_result_count = False  # no second COUNT(*) over the whole ledger per page
+
+
+@admin.register(Entry)
+class EntryAdmin(ReadOnlyAdminMixin, ManagerAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "transaction", "account", "amount", "balance_after"]
+    list_select_related = ["transaction", "account"]
+    search_fields = ["=transaction__reference", "=account__account_no"]
+    fields = ["transaction", "account", "amount", "balance_after"]
+    readonly_fields = fields
+    show_full_result_count = False
