@@ -251,23 +251,24 @@ class AccountDetailView(generics.RetrieveAPIView):
 
 class _AccountStatusView(APIView):
     permission_classes = [IsManager]
-    action = None
+    # Not `action`: drf-spectacular reads `view.action` as the name of a viewset method.
+    change_status = None
 
     @extend_schema(request=None, responses={200: AccountSerializer})
     def post(self, request, account_no):
         account = get_object_or_404(Account, account_no=account_no)
-        account = self.action(account=account, performed_by=request.user)
+        account = self.change_status(account=account, performed_by=request.user)
         return Response(AccountSerializer(selectors.accounts_for(request.user).get(pk=account.pk)).data)
 
 
 class FreezeAccountView(_AccountStatusView):
     """Freeze a customer account: it can neither send nor receive money until unfrozen."""
 
-    action = staticmethod(services.freeze)
+    change_status = staticmethod(services.freeze)
 
 
 class UnfreezeAccountView(_AccountStatusView):
-    action = staticmethod(services.unfreeze)
+    change_status = staticmethod(services.unfreeze)
 
 
 class StatementView(APIView):
