@@ -1,7 +1,8 @@
 """Writes on users and profiles. Views and commands call these, never the ORM directly."""
 
 from django.contrib.auth import password_validation
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from bank_project.exceptions import Conflict, DomainError
 
@@ -25,7 +26,11 @@ def register_user(*, username: str, password: str, email: str = "", first_name: 
     user = User(username=username, email=email, first_name=first_name, last_name=last_name)
     password_validation.validate_password(password, user)
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # two registrations racing for one username
+        raise ValidationError({"username": ["This username is taken."]}) from exc
     if customer_profile is not None:
         create_customer(user=user, **customer_profile)
     return user
@@ -46,7 +51,7 @@ def create_customer(*, user: User, **profile) -> Customer:
     _ensure_no_profile(user)
     customer = Customer(user=user, **profile)
     customer.full_clean(exclude=["user"])
-    customer.save()
+    _save_profile(customer)
     open_customer_account(customer=customer)
     return customer
 
@@ -56,8 +61,16 @@ def create_manager(*, user: User, **profile) -> Manager:
     _ensure_no_profile(user)
     manager = Manager(user=user, **profile)
     manager.full_clean(exclude=["user"])
-    manager.save()
+    _save_profile(manager)
     return manager
+
+
+def _save_profile(profile) -> None:
+    try:
+        with transaction.atomic():
+            profile.save()
+    except IntegrityError as exc:  # full_clean checked the NID; a concurrent insert won the race
+        raise ValidationError({"nid": ["A profile with this national ID already exists."]}) from exc
 
 
 @transaction.atomic

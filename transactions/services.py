@@ -6,6 +6,7 @@ statuses and funds under the lock, writes the transaction and its entries (summi
 zero) and the new balances, and commits. Any failure leaves nothing behind.
 """
 
+import logging
 import secrets
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ from bank_project.exceptions import Conflict, DomainError
 from .models import Account, Entry, Transaction, generate_account_no
 
 CENT = Decimal("0.01")
+logger = logging.getLogger("bank.ledger")
 
 # The bank's own accounts: the other side of money entering or leaving customers' hands.
 INTERNAL_ACCOUNTS = {
@@ -326,15 +328,15 @@ def reverse(*, original: Transaction, reason: str, performed_by: User) -> Transa
 @transaction.atomic
 def freeze(*, account: Account, performed_by: User) -> Account:
     """Stop all movement on a customer account until it is unfrozen."""
-    return _change_status(account, from_status=Account.Status.ACTIVE, to_status=Account.Status.FROZEN)
+    return _change_status(account, performed_by, from_status=Account.Status.ACTIVE, to_status=Account.Status.FROZEN)
 
 
 @transaction.atomic
 def unfreeze(*, account: Account, performed_by: User) -> Account:
-    return _change_status(account, from_status=Account.Status.FROZEN, to_status=Account.Status.ACTIVE)
+    return _change_status(account, performed_by, from_status=Account.Status.FROZEN, to_status=Account.Status.ACTIVE)
 
 
-def _change_status(account: Account, *, from_status: str, to_status: str) -> Account:
+def _change_status(account: Account, performed_by: User, *, from_status: str, to_status: str) -> Account:
     locked = Account.objects.select_for_update().get(pk=account.pk)
     if locked.is_internal:
         raise InvalidStatusChange("The bank's own accounts cannot be frozen.")
@@ -342,4 +344,7 @@ def _change_status(account: Account, *, from_status: str, to_status: str) -> Acc
         raise InvalidStatusChange(f"The account is {locked.status}; only a {from_status} account can become {to_status}.")
     locked.status = to_status
     locked.save(update_fields=["status"])
+    # Status changes are not ledger rows; the log keeps who did what.
+    logger.warning("account %s: %s -> %s by user %s", locked.account_no, from_status, to_status,
+                   performed_by.pk if performed_by else None)
     return locked
