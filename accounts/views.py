@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.cache import cache
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, mixins, permissions, status
+from rest_framework import generics, permissions, status
 from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -178,7 +178,7 @@ class CustomerDetailView(generics.RetrieveUpdateAPIView):
         return customers.filter(user=self.request.user)
 
 
-class ManagerListCreateView(mixins.CreateModelMixin, generics.ListAPIView):
+class ManagerListCreateView(generics.ListAPIView):
     """Anyone logged in may list (a non-manager gets an empty list); only managers create."""
 
     serializer_class = ManagerSerializer
