@@ -1,0 +1,205 @@
+"""Demo data: a manager, three customers with money, a few transfers, a pending and an
+approved loan, four services. Idempotent: every object is found by a natural key (username,
+service name, a "[demo]" transaction description, a loan's purpose) before it is created,
+so a second run changes nothing.
+
+Everything goes through the same service functions as the API, in one database transaction.
+"""
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts import services as account_services
+from accounts.models import Customer, Manager, User
+from bank_project.exceptions import DomainError
+from services import services as catalogue
+from services.models import Service
+from transactions import services as ledger
+from transactions.audit import find_ledger_problems
+from transactions.models import Account, Transaction
+
+# Good enough for local demo data, and printed. With DEBUG off (anything that might be
+# reachable from the internet) new demo users get a random password instead, also printed.
+DEMO_PASSWORD = "Demo-Bank-2024!"
+
+MANAGER = {
+    "username": "manager", "first_name": "Nadia", "last_name": "Rahman", "email": "manager@demo.bank",
+    "profile": {"mobile_no": "01700000001", "nid": "9000000001", "age": 41},
+}
+CUSTOMERS = [
+    {
+        "username": "alice", "first_name": "Alice", "last_name": "Ahmed", "email": "alice@demo.bank",
+        "profile": {"mobile_no": "01800000001", "nid": "9000000011", "age": 29, "occupation": "Software engineer",
+                    "monthly_income": Decimal("80000.00"), "account_type": "savings"},
+        "opening_deposit": Decimal("50000.00"),
+    },
+    {
+        "username": "bob", "first_name": "Bob", "last_name": "Barua", "email": "bob@demo.bank",
+        "profile": {"mobile_no": "01800000002", "nid": "9000000012", "age": 35, "occupation": "Teacher",
+                    "monthly_income": Decimal("45000.00"), "account_type": "checking"},
+        "opening_deposit": Decimal("20000.00"),
+    },
+    {
+        "username": "carol", "first_name": "Carol", "last_name": "Chowdhury", "email": "carol@demo.bank",
+        "profile": {"mobile_no": "01800000003", "nid": "9000000013", "age": 44, "occupation": "Architect",
+                    "monthly_income": Decimal("120000.00"), "account_type": "current"},
+        "opening_deposit": Decimal("100000.00"),
+    },
+]
+TRANSFERS = [
+    ("alice", "bob", Decimal("2500.00"), "[demo] Rent share"),
+    ("bob", "carol", Decimal("1200.00"), "[demo] Dinner"),
+    ("carol", "alice", Decimal("7500.00"), "[demo] Design invoice"),
+]
+LOANS = {
+    "pending": {"customer": "bob", "amount_requested": Decimal("100000.00"), "term_months": 12,
+                "purpose": "[demo] Motorbike"},
+    "approved": {"customer": "carol", "amount_requested": Decimal("200000.00"), "term_months": 24,
+                 "purpose": "[demo] Home renovation", "amount_approved": Decimal("150000.00")},
+}
+SERVICES = [
+    ("Savings accounts", "Grow your money with competitive interest and no monthly fees.", 1),
+    ("Personal loans", "Flexible terms from 1 to 60 months, decided within a day.", 2),
+    ("Money transfers", "Send money to any account in the bank instantly, day or night.", 3),
+    ("Online banking", "Check balances, download statements and pay from anywhere.", 4),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo data (a manager, three customers with money, transfers, a pending and an approved "
+        "loan, four services). Safe to run again: existing demo data is left as it is."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password",
+            help="Password for demo users created by this run (default: a fixed demo password with DEBUG on, "
+            "a random one with DEBUG off). Existing users keep theirs.",
+        )
+
+    def handle(self, *args, **options):
+        password = options["password"] or (DEMO_PASSWORD if settings.DEBUG else secrets.token_urlsafe(12))
+        try:
+            with transaction.atomic():
+                report = self.seed(password)
+                problems = find_ledger_problems()
+                if problems:  # roll the whole seed back rather than leave a broken ledger
+                    raise CommandError("The ledger does not balance after seeding: " + "; ".join(problems))
+        except (DomainError, ValidationError) as exc:
+            message = exc.message if isinstance(exc, DomainError) else "; ".join(exc.messages)
+            raise CommandError(f"Could not seed the demo data: {message}") from exc
+        self.print_report(report)
+
+    # --- building it --------------------------------------------------------------------------
+
+    def seed(self, password: str) -> dict:
+        report = {"users": []}
+        manager_user = self.user(MANAGER, password, report)
+        if not Manager.objects.filter(user=manager_user).exists():
+            if Customer.objects.filter(user=manager_user).exists():
+                raise CommandError(f"User {manager_user.username!r} exists and is a customer, not a manager.")
+            account_services.create_manager(user=manager_user, **MANAGER["profile"])
+
+        customers = {}
+        for spec in CUSTOMERS:
+            user = self.user(spec, password, report)
+            customer = Customer.objects.filter(user=user).select_related("account").first()
+            if customer is None:
+                if Manager.objects.filter(user=user).exists():
+                    raise CommandError(f"User {user.username!r} exists and is a manager, not a customer.")
+                customer = account_services.create_customer(user=user, **spec["profile"])
+            customers[spec["username"]] = customer
+            self.once(
+                f"[demo] Opening deposit for {user.username}",
+                lambda description, c=customer, s=spec: ledger.deposit(
+                    account=c.account, amount=s["opening_deposit"], performed_by=manager_user,
+                    description=description,
+                ),
+            )
+
+        for sender, recipient, amount, description in TRANSFERS:
+            self.once(
+                description,
+                lambda description, s=sender, r=recipient, a=amount: ledger.transfer(
+                    source=customers[s].account, recipient_account_no=customers[r].account.account_no,
+                    amount=a, performed_by=customers[s].user, description=description,
+                ),
+            )
+
+        report["loans"] = self.loans(customers, manager_user)
+
+        for name, description, order in SERVICES:
+            if not Service.objects.filter(name__iexact=name).exists():
+                catalogue.create_service(name=name, description=description, display_order=order)
+
+        report["customers"] = [
+            (c.user.username, a.account_no, a.balance)
+            for c in customers.values()
+            for a in [Account.objects.get(pk=c.account.pk)]
+        ]
+        return report
+
+    def user(self, spec: dict, password: str, report: dict) -> User:
+        user = User.objects.filter(username=spec["username"]).first()
+        if user is not None:
+            # Shown again while it still works (the fixed demo password on a rerun).
+            report["users"].append((user.username, password if user.check_password(password) else None))
+            return user
+        user = account_services.register_user(
+            username=spec["username"], password=password, email=spec["email"],
+            first_name=spec["first_name"], last_name=spec["last_name"],
+        )
+        report["users"].append((user.username, password))
+        return user
+
+    @staticmethod
+    def once(description: str, move) -> None:
+        """Post a demo movement unless the one with this description is already in the ledger."""
+        if not Transaction.objects.filter(description=description).exists():
+            move(description)
+
+    def loans(self, customers: dict, manager_user: User) -> list[str]:
+        try:
+            from loans import services as lending
+            from loans.models import Loan
+        except ImportError:  # the loans app is optional for the rest of the demo
+            return ["loans app not installed: no demo loans"]
+        lines = []
+        for state, spec in LOANS.items():
+            customer = customers[spec["customer"]]
+            loan = Loan.objects.filter(customer=customer, purpose=spec["purpose"]).first()
+            if loan is None:
+                loan = lending.request_loan(
+                    customer=customer, amount_requested=spec["amount_requested"],
+                    term_months=spec["term_months"], purpose=spec["purpose"],
+                )
+            if state == "approved" and loan.status == Loan.Status.PENDING:
+                loan = lending.approve_loan(loan=loan, amount_approved=spec["amount_approved"], decided_by=manager_user)
+            lines.append(f"loan #{loan.pk} of {customer.user.username}: {loan.status}, "
+                         f"requested {loan.amount_requested}, approved {loan.amount_approved or '-'}")
+        return lines
+
+    # --- telling the user --------------------------------------------------------------------------
+
+    def print_report(self, report: dict) -> None:
+        out = self.stdout
+        out.write(self.style.SUCCESS("Demo data ready (the ledger balances)."))
+        for username, password in report["users"]:
+            role = "manager" if username == MANAGER["username"] else "customer"
+            shown = password if password else "(existing user: password unchanged, not shown)"
+            out.write(f"  {role:<8} username: {username:<8} password: {shown}")
+        for username, account_no, balance in report["customers"]:
+            out.write(f"  account {account_no} of {username}: balance {balance} {settings.BANK_CURRENCY}")
+        for line in report["loans"]:
+            out.write(f"  {line}")
+        out.write(f"  services: {Service.objects.count()} in the catalogue")
+        if not settings.DEBUG:
+            out.write(self.style.WARNING(
+                "  DEBUG is off: do not leave demo users with known passwords on a public deployment."
+            ))
