@@ -25,3 +25,19 @@ class BankJWTScheme(SimpleJWTScheme):
         return build_bearer_security_scheme_object(
             header_name="HTTP_AUTHORIZATION", token_prefix="Bearer", bearer_format="JWT"
         )
+
+
+def mock_request_as_manager(method, path, view, original_request, **kwargs):
+    """Describe every view as a manager sees it, whoever asks for the schema.
+
+    The views scope their querysets to the caller (`selectors.*_for(request.user)`); with
+    drf-spectacular's anonymous mock request those would fail on `user.is_manager`. An
+    unsaved superuser makes them build (never run) the manager's queryset instead. This
+    user exists only inside schema generation; real requests never see it.
+    """
+    from django.contrib.auth import get_user_model
+    from drf_spectacular.plumbing import build_mock_request
+
+    request = build_mock_request(method, path, view, original_request, **kwargs)
+    request.user = get_user_model()(username="openapi-schema", is_superuser=True)
+    return request

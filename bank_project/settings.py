@@ -237,7 +237,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["bank_project.schema.exclude_legacy_paths"],
-    "ENUM_NAME_OVERRIDES": {},
+    # Views scope querysets to the caller: describe them as a manager sees them.
+    "GET_MOCK_REQUEST": "bank_project.schema.mock_request_as_manager",
+    # Several models have a `kind` or `status`: name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountKindEnum": "transactions.models.Account.Kind",
+        "TransactionKindEnum": "transactions.models.Transaction.Kind",
+        "AccountStatusEnum": "transactions.models.Account.Status",
+        "LoanStatusEnum": "loans.models.Loan.Status",
+    },
 }
 
 # --- The bank's own rules ---------------------------------------------------------------
