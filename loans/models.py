@@ -163,9 +163,12 @@ class Repayment(models.Model):
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_amount_positive"),
+            # amount == principal + interest is the service's to keep: SQLite compares
+            # decimals as floats, so an equality CHECK would misfire there.
             models.CheckConstraint(
-                condition=Q(amount=F("principal") + F("interest")) & Q(principal__gte=0) & Q(interest__gte=0),
-                name="repayment_splits_into_principal_and_interest",
+                condition=Q(principal__gte=0) & Q(interest__gte=0) & Q(principal__lte=F("amount"))
+                & Q(interest__lte=F("amount")),
+                name="repayment_parts_within_amount",
             ),
         ]
 
