@@ -22,6 +22,9 @@ if SECRET_KEY == _DEV_SECRET_KEY and not DEBUG and env.bool("REQUIRE_SECRET_KEY"
     raise RuntimeError("SECRET_KEY must be set in production (REQUIRE_SECRET_KEY=1).")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+# Render tells each web service its public host name.
+if env.str("RENDER_EXTERNAL_HOSTNAME", default=""):
+    ALLOWED_HOSTS.append(env.str("RENDER_EXTERNAL_HOSTNAME"))
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
