@@ -1,7 +1,9 @@
-"""Loans in the Django admin: read-only records; decisions only through the services."""
+"""Loans in the Django admin: read-only records; decisions only through loans.services
+(the approve and reject actions call the same functions as the API)."""
 
 from django.contrib import admin, messages
 
+from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, is_manager
 from bank_project.exceptions import DomainError
 
 from . import services
@@ -12,10 +14,16 @@ class _ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def has_view_permission(self, request, obj=None):
+        return is_manager(request) or super().has_view_permission(request, obj)
+
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -30,9 +38,12 @@ class RepaymentInline(_ReadOnlyInline):
     fields = ["created_at", "amount", "principal", "interest", "transaction"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("transaction")
+
 
 @admin.register(Loan)
-class LoanAdmin(admin.ModelAdmin):
+class LoanAdmin(ReadOnlyAdminMixin, ManagerAdminMixin, admin.ModelAdmin):
     list_display = ["id", "customer", "amount_requested", "amount_approved", "term_months", "annual_interest_rate",
                     "status", "request_date", "decided_by"]
     list_filter = ["status"]
@@ -42,28 +53,11 @@ class LoanAdmin(admin.ModelAdmin):
     actions = ["approve_selected", "reject_selected"]
     readonly_fields = [field.name for field in Loan._meta.fields]
 
-    def has_add_permission(self, request):
-        return False  # customers request loans; the admin decides them
+    def has_decide_permission(self, request):
+        return is_manager(request)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def _decide(self, request, queryset, decide, done: str):
-        if not request.user.is_manager:
-            self.message_user(request, "Only bank managers may decide loans.", messages.ERROR)
-            return
-        decided = 0
-        for loan in queryset.order_by("pk"):
-            try:
-                decide(loan)
-            except DomainError as error:
-                self.message_user(request, f"Loan #{loan.pk}: {error.message}", messages.ERROR)
-            else:
-                decided += 1
-        if decided:
-            self.message_user(request, f"{decided} loan(s) {done}.", messages.SUCCESS)
-
-    @admin.action(description="Approve selected loans (the amount requested, at the loan's rate) and disburse")
+    @admin.action(description="Approve the selected loans (amount requested, at the loan's rate) and disburse",
+                  permissions=["decide"])
     def approve_selected(self, request, queryset):
         self._decide(
             request,
@@ -72,7 +66,7 @@ class LoanAdmin(admin.ModelAdmin):
             "approved and disbursed",
         )
 
-    @admin.action(description="Reject selected loans")
+    @admin.action(description="Reject the selected loans", permissions=["decide"])
     def reject_selected(self, request, queryset):
         self._decide(
             request,
@@ -80,3 +74,15 @@ class LoanAdmin(admin.ModelAdmin):
             lambda loan: services.reject_loan(loan=loan, decided_by=request.user, reason="Rejected in the admin."),
             "rejected",
         )
+
+    def _decide(self, request, queryset, decide, done: str):
+        decided = 0
+        for loan in queryset.order_by("pk"):
+            try:
+                decide(loan)
+            except DomainError as error:
+                self.message_user(request, f"Loan #{loan.pk}: {error.message}", messages.WARNING)
+            else:
+                decided += 1
+        if decided:
+            self.message_user(request, f"{decided} loan(s) {done}.", messages.SUCCESS)

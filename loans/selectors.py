@@ -28,10 +28,14 @@ def loan_details_for(user: User) -> QuerySet[Loan]:
     )
 
 
+OVERDUE = "overdue"
+INSTALLMENT_DISPLAY_STATUSES = [*Installment.Status.values, OVERDUE]
+
+
 def installment_status(installment: Installment, today: date) -> str:
     """As stored, except that an installment past its due date and not fully paid is `overdue`."""
     if installment.status != Installment.Status.PAID and installment.due_date < today:
-        return "overdue"
+        return OVERDUE
     return installment.status
 
 

@@ -92,6 +92,7 @@ class InstallmentSerializer(serializers.ModelSerializer):
     def _today(self):
         return self.context.get("today") or timezone.localdate()
 
+    @extend_schema_field(serializers.ChoiceField(choices=selectors.INSTALLMENT_DISPLAY_STATUSES))
     def get_status(self, installment) -> str:
         return selectors.installment_status(installment, self._today())
 

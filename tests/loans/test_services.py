@@ -7,10 +7,11 @@ import pytest
 from django.test import override_settings
 
 from accounts.models import Customer
-from loans import services
+from loans import selectors, services
 from loans.models import Installment, Loan, Repayment
 from tests.factories import CustomerFactory, fund
 from transactions.models import Transaction
+from transactions.services import AccountFrozen, InsufficientFunds, freeze, withdraw
 
 from .helpers import approved_loan, balance, interest_income, ledger_problems, receivable, request
 
@@ -85,8 +86,6 @@ def test_approved_amount_must_be_positive_and_within_the_request(customer, manag
 
 
 def test_disbursing_into_a_frozen_account_is_refused_and_nothing_changes(customer, manager):
-    from transactions.services import AccountFrozen, freeze
-
     loan = request(customer, "1000.00")
     freeze(account=customer.account, performed_by=manager.user)
     with pytest.raises(AccountFrozen):
@@ -165,11 +164,7 @@ def test_overpaying_is_refused_and_moves_nothing(customer, manager):
 
 
 def test_repaying_with_insufficient_balance_is_refused_and_moves_nothing(customer, manager):
-    from transactions.services import InsufficientFunds
-
     loan = approved_loan(customer, manager, "1000.00")
-    from transactions.services import withdraw
-
     withdraw(account=customer.account, amount=D("950.00"), performed_by=None)
     before = Transaction.objects.count()
     with pytest.raises(InsufficientFunds):
@@ -226,8 +221,6 @@ def test_a_customer_without_income_cannot_borrow():
 
 
 def test_installments_past_due_show_as_overdue(customer, manager):
-    from loans import selectors
-
     loan = approved_loan(customer, manager, "1200.00", term_months=3)
     first, second, _ = loan.installments.order_by("number")
     later = first.due_date + timedelta(days=5)
