@@ -57,6 +57,30 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_dockerfile_runs_the_tested_gunicorn_command_as_a_non_root_user():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
+    assert json.loads(cmd[4:]) == ["gunicorn", *GUNICORN_CMD]
+    assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
+    users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
+    assert "collectstatic --noinput" in dockerfile
+
+
+def test_render_blueprint_wires_the_database_secret_and_health_check():
+    import yaml
+
+    blueprint = yaml.safe_load((ROOT / "render.yaml").read_text())
+    web = next(service for service in blueprint["services"] if service["type"] == "web")
+    env = {var["key"]: var for var in web["envVars"]}
+    database = blueprint["databases"][0]["name"]
+    assert env["DATABASE_URL"]["fromDatabase"] == {"name": database, "property": "connectionString"}
+    assert env["SECRET_KEY"].get("generateValue") is True
+    assert env["DEBUG"]["value"] == "0"
+    assert web["healthCheckPath"] == "/healthz"
+    assert "migrate" in web["preDeployCommand"]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
