@@ -47,7 +47,11 @@ def days_past_due(installment: Installment, today: date) -> int:
 
 class LoanFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Loan.Status.choices)
-    customer = django_filters.NumberFilter(field_name="customer_id", help_text="Managers: one customer's loans.")
+    # Bounded whole numbers: a huge or fractional id is a 400, not a database overflow.
+    customer = django_filters.NumberFilter(
+        field_name="customer_id", min_value=1, max_value=2**63 - 1, decimal_places=0,
+        help_text="Managers: one customer's loans (a customer id).",
+    )
 
     class Meta:
         model = Loan

@@ -380,3 +380,15 @@ def test_loan_detail_query_count_does_not_grow_with_the_schedule(customer, manag
     assert count_queries(customer_client, f"/api/loans/{short.pk}/") == count_queries(
         customer_client, f"/api/loans/{long.pk}/"
     )
+
+
+@pytest.mark.parametrize("value", ["-4.3e98", "99999999999999999999999", "1.5", "x"])
+def test_bad_customer_filters_are_400(manager_client, value):
+    assert manager_client.get("/api/loans/", {"customer": value}).status_code == 400
+
+
+def test_manager_filters_by_customer(customer, other_customer, manager_client):
+    mine = request(customer, "100.00")
+    request(other_customer, "100.00")
+    rows = manager_client.get("/api/loans/", {"customer": customer.pk}).json()["results"]
+    assert [row["id"] for row in rows] == [mine.pk]
