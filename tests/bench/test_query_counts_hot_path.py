@@ -1,0 +1,106 @@
+"""The benchmark's hot path in SQL statements: a transfer is a small fixed number of them,
+and the manager's transaction list does not grow with its rows.
+
+Counted: statements that do work. Left out: transaction bookkeeping (BEGIN, COMMIT and
+the SAVEPOINTs the test's own transaction turns atomic blocks into) and the cache table
+(throttle counters and revoked tokens live in Redis in production, in the database here).
+"""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import client_for
+from tests.factories import CustomerFactory, fund
+from transactions import services
+
+pytestmark = pytest.mark.django_db
+
+BOOKKEEPING = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
+
+
+def work_statements(queries) -> list[str]:
+    return [
+        q["sql"] for q in queries
+        if not q["sql"].lstrip().upper().startswith(BOOKKEEPING) and "bank_cache" not in q["sql"]
+    ]
+
+
+def verbs(statements) -> list[str]:
+    return [sql.split(None, 1)[0].upper() for sql in statements]
+
+
+def test_transfer_is_five_statements_locking_both_accounts_at_once(funded_customer, other_customer,
+                                                                   customer_client):
+    with CaptureQueriesContext(connection) as queries:
+        response = customer_client.post(
+            "/api/balance-transfer/",
+            {"recipient_account_no": other_customer.account.account_no, "amount": "25.00"},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    statements = work_statements(queries)
+    # the user with profiles and account (authentication); both accounts locked in one
+    # statement; the transaction; its entries in one insert; both balances in one update.
+    assert verbs(statements) == ["SELECT", "SELECT", "INSERT", "INSERT", "UPDATE"], statements
+
+    lock = statements[1]
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in lock.upper()
+    assert 'ORDER BY "transactions_account"."id" ASC' in lock
+    assert str(funded_customer.account.pk) in lock and other_customer.account.account_no in lock
+    assert "transactions_entry" in statements[3]
+    assert "transactions_account" in statements[4]
+
+
+def test_withdrawal_is_five_statements(funded_customer, customer_client):
+    with CaptureQueriesContext(connection) as queries:
+        response = customer_client.post("/api/withdrawal/", {"amount": "10.00"}, format="json")
+    assert response.status_code == 201, response.content
+    assert verbs(work_statements(queries)) == ["SELECT", "SELECT", "INSERT", "INSERT", "UPDATE"]
+
+
+def test_idempotency_key_adds_two_statements_to_a_transfer(funded_customer, other_customer, customer_client):
+    with CaptureQueriesContext(connection) as queries:
+        response = customer_client.post(
+            "/api/balance-transfer/",
+            {"recipient_account_no": other_customer.account.account_no, "amount": "5.00"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="bench-key-1",
+        )
+    assert response.status_code == 201, response.content
+    # + the key row claimed before the movement, + its stored response after it.
+    assert verbs(work_statements(queries)) == ["SELECT", "INSERT", "SELECT", "INSERT", "INSERT", "UPDATE", "UPDATE"]
+
+
+def list_statements(client) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/transactions/", {"page_size": 100})
+    assert response.status_code == 200, response.content[:300]
+    return len(work_statements(queries)), len(response.json()["results"])
+
+
+def test_transaction_list_costs_the_same_for_5_and_50_rows(manager):
+    client = client_for(manager.user)
+    customers = [CustomerFactory() for _ in range(3)]
+    fund(customers[0], "1000.00")  # 1 transaction
+
+    for i in range(4):
+        services.transfer(source=customers[0].account, recipient_account_no=customers[1 + i % 2].account.account_no,
+                          amount=Decimal("1.00"), performed_by=customers[0].user)
+    small, rows = list_statements(client)
+    assert rows == 5
+
+    for i in range(45):
+        services.transfer(source=customers[0].account, recipient_account_no=customers[1 + i % 2].account.account_no,
+                          amount=Decimal("1.00"), performed_by=customers[0].user)
+    services.reverse(original=services.withdraw(account=customers[0].account, amount=Decimal("2.00"),
+                                                performed_by=manager.user),
+                     reason="bench test", performed_by=manager.user)  # reversal rows join both ways
+    large, rows = list_statements(client)
+    assert rows == 52
+    assert large == small
+    # the user (authentication) and one page of transactions with every joined row.
+    assert small == 2
