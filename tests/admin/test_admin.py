@@ -5,7 +5,6 @@ from django.test import Client
 
 from contact import services as inbox
 from contact.models import ContactMessage
-from tests.factories import fund
 from transactions import services as ledger
 from transactions.audit import find_ledger_problems
 from transactions.models import Account, Entry, Transaction

@@ -53,6 +53,8 @@ def test_eleventh_message_in_a_minute_from_one_ip_is_429(db, customer_client):
         assert client.post(URL, VALID, format="json").status_code == 201, n
     response = client.post(URL, VALID, format="json")
     assert response.status_code == 429
+    # A forged X-Forwarded-For does not pick a fresh bucket (NUM_PROXIES=0: the socket address counts).
+    assert client.post(URL, VALID, format="json", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 429
     # Counted per IP, so logging in does not buy another ten.
     assert customer_client.post(URL, VALID, format="json").status_code == 429
     assert ContactMessage.objects.count() == 10
