@@ -114,7 +114,7 @@ class LoanSerializer(serializers.ModelSerializer):
 
     customer_name = serializers.SerializerMethodField()
     account_no = serializers.CharField(source="account.account_no", read_only=True)
-    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True, default=None)
     outstanding_total = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
 
     class Meta:
@@ -135,7 +135,8 @@ class LoanSerializer(serializers.ModelSerializer):
 class LoanDetailSerializer(LoanSerializer):
     """A loan with its schedule (installments, `overdue` computed today) and its repayments."""
 
-    disbursement_reference = serializers.CharField(source="disbursement.reference", read_only=True, default=None)
+    disbursement_reference = serializers.CharField(source="disbursement.reference", read_only=True, allow_null=True,
+                                                   default=None)
     amount_overdue = serializers.SerializerMethodField()
     installments = InstallmentSerializer(many=True, read_only=True)
     repayments = RepaymentSerializer(many=True, read_only=True)

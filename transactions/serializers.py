@@ -152,9 +152,9 @@ class TransactionSerializer(serializers.ModelSerializer):
 
     source_account_no = serializers.CharField(source="source.account_no", read_only=True)
     destination_account_no = serializers.CharField(source="destination.account_no", read_only=True)
-    performed_by = serializers.CharField(source="performed_by.username", read_only=True, default=None)
+    performed_by = serializers.CharField(source="performed_by.username", read_only=True, allow_null=True, default=None)
     timestamp = serializers.DateTimeField(source="created_at", read_only=True)
-    reverses = serializers.CharField(source="reverses.reference", read_only=True, default=None)
+    reverses = serializers.CharField(source="reverses.reference", read_only=True, allow_null=True, default=None)
     reversed_by = serializers.SerializerMethodField()
 
     class Meta:
@@ -186,7 +186,7 @@ class TransactionDetailSerializer(TransactionSerializer):
 
 class AccountSerializer(serializers.ModelSerializer):
     holder_name = serializers.SerializerMethodField()
-    customer = serializers.PrimaryKeyRelatedField(read_only=True)
+    customer = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)  # null: bank-internal
 
     class Meta:
         model = Account
