@@ -54,12 +54,24 @@ class CSVRenderer(renderers.BaseRenderer):
         if isinstance(data, dict):
             data = [data]
         buffer = io.StringIO()
-        if data:
-            writer = csv.DictWriter(buffer, fieldnames=list(data[0].keys()), extrasaction="ignore")
+        if isinstance(data, list):
+            # An export with no rows is still a CSV file: its header line. (An empty body would
+            # also lose its Content-Type: DRF drops the header when the content is empty.)
+            header = list(data[0].keys()) if data else _header_for(renderer_context)
+            writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore")
             writer.writeheader()
             for row in data:
                 writer.writerow({key: _csv_cell(value) for key, value in row.items()})
         return buffer.getvalue().encode(self.charset)
+
+
+def _header_for(renderer_context) -> list[str]:
+    """Column names of an export with no rows: the view's `csv_header`, or its serializer's fields."""
+    view = (renderer_context or {}).get("view")
+    header = getattr(view, "csv_header", None)
+    if header is None and hasattr(view, "get_serializer"):
+        header = list(view.get_serializer().fields)
+    return list(header or ["no rows"])
 
 
 def _csv_cell(value):

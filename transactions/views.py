@@ -25,6 +25,7 @@ from .serializers import (
     DepositRowSerializer,
     DepositSerializer,
     ReverseSerializer,
+    StatementLineSerializer,
     StatementQuerySerializer,
     StatementSerializer,
     TransactionDetailSerializer,
@@ -277,6 +278,7 @@ class StatementView(APIView):
 
     permission_classes = [IsCustomerOrManager]
     renderer_classes = RENDERERS_WITH_CSV
+    csv_header = list(StatementLineSerializer._declared_fields)  # for a CSV with no lines
 
     @extend_schema(
         parameters=[
