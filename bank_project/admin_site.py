@@ -15,6 +15,13 @@ class BankAdminSite(admin.AdminSite):
     site_title = "Bank admin"
     index_title = "Customers, ledger, loans and inbox"
 
+    @property
+    def login_form(self):
+        # Django's admin login form refuses users who are not is_staff: managers are not.
+        from .admin_forms import ManagerAuthenticationForm
+
+        return ManagerAuthenticationForm
+
     def has_permission(self, request):
         user = request.user
         return bool(user.is_active and (user.is_staff or getattr(user, "is_manager", False)))
