@@ -62,7 +62,11 @@ def accounts_for(user: User) -> QuerySet[Account]:
 class TransactionFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Transaction.Kind.choices)
     account = django_filters.CharFilter(method="filter_account", help_text="An account number, either side.")
-    customer = django_filters.NumberFilter(method="filter_customer", help_text="A customer id, either side.")
+    # Bounded whole numbers: a huge or fractional id is a 400, not a database overflow (a 500).
+    customer = django_filters.NumberFilter(
+        method="filter_customer", min_value=1, max_value=2**63 - 1, decimal_places=0,
+        help_text="A customer id, either side.",
+    )
     date_from = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     date_to = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
     amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
