@@ -1,0 +1,189 @@
+"""A real browser (Debian's Chromium, driven by Playwright) against a real server.
+
+A manager logs into the Django admin, approves a pending loan with the admin action, and
+the customer's balance shown in the admin grows by the loan; Swagger UI at /api/docs/
+loads and lists the endpoints. Screenshots go to the test's tmp_path.
+
+Why a server subprocess with its own SQLite file, and not pytest-django's `live_server`:
+live_server needs a transactional test database, emptied after the test with DELETE on
+SQLite, which the ledger's append-only triggers refuse. Here `manage.py migrate` builds a
+fresh database file in a temporary directory, `manage.py shell` seeds it through the
+services, and `manage.py runserver` serves it, all with the test settings. The test does
+not touch the test database at all, so it runs the same on the SQLite and the PostgreSQL
+run of the suite, and nothing has to be flushed.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Browser-Test-42"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium is not installed at /usr/bin/chromium"),
+]
+
+SEED = f"""
+import json
+from decimal import Decimal
+from accounts import services as people
+from accounts.models import User
+from loans import services as loans
+from transactions import services as ledger
+
+manager = User.objects.create_user("browser-manager", password="{PASSWORD}", first_name="Mona", last_name="Manager")
+people.create_manager(user=manager, mobile_no="01800000001", nid="2000000001", age=40)
+user = User.objects.create_user("browser-customer", password="{PASSWORD}", first_name="Carl", last_name="Customer")
+customer = people.create_customer(user=user, mobile_no="01700000001", nid="1000000001", age=30,
+                                  monthly_income=Decimal("50000.00"))
+ledger.deposit(account=customer.account, amount=Decimal("100.00"), performed_by=None)
+loan = loans.request_loan(customer=customer, amount_requested=Decimal("1000.00"), term_months=12, purpose="A bicycle")
+print(json.dumps({{"loan": loan.pk, "customer": customer.pk, "account_no": customer.account.account_no}}))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("browser-server")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bank_project.settings_test",
+        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
+        "REDIS_URL": "",
+        "DEBUG": "0",
+        "API_THROTTLE": "off",
+    }
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=300)
+    seeded = subprocess.run([*manage, "shell", "-c", SEED], cwd=ROOT, env=env, check=True, timeout=120,
+                            capture_output=True, text=True)
+    ids = json.loads(seeded.stdout.strip().splitlines()[-1])
+
+    port = _free_port()
+    log = open(workdir / "server.log", "w")
+    process = subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError("the server exited:\n" + (workdir / "server.log").read_text())
+                time.sleep(0.25)
+        else:
+            raise RuntimeError("the server did not answer /healthz:\n" + (workdir / "server.log").read_text())
+        yield {"url": base_url, **ids}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+def customer_balance_in_admin(page, server) -> str:
+    page.goto(f"{server['url']}/admin/accounts/customer/?q=browser-customer")
+    return page.locator("#result_list tbody tr").first.locator("td.field-balance").inner_text().strip()
+
+
+def test_manager_approves_a_loan_in_the_admin_and_the_balance_shown_grows(page, server, tmp_path):
+    page.goto(f"{server['url']}/admin/")
+    assert "/admin/login/" in page.url
+    page.fill("#id_username", "browser-manager")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_selector("#site-name")
+    assert "Bank administration" in page.inner_text("#site-name")
+
+    assert customer_balance_in_admin(page, server) == "100.00 BDT"
+
+    page.goto(f"{server['url']}/admin/loans/loan/?status__exact=pending")
+    row = page.locator("#result_list tbody tr", has=page.locator(f"input.action-select[value='{server['loan']}']"))
+    assert "Pending" in row.inner_text()
+    row.locator("input.action-select").check()
+    page.select_option("select[name=action]", "approve_selected")
+    page.click("button[name=index], input[name=index]")
+    success = page.locator("ul.messagelist li.success")
+    success.wait_for()
+    assert "approved and disbursed" in success.inner_text()
+    page.screenshot(path=str(tmp_path / "admin-loan-approved.png"), full_page=True)
+
+    page.goto(f"{server['url']}/admin/loans/loan/{server['loan']}/change/")
+    assert "Approved" in page.inner_text("#content")
+
+    assert customer_balance_in_admin(page, server) == "1100.00 BDT"
+    page.screenshot(path=str(tmp_path / "admin-customer-balance.png"), full_page=True)
+    for name in ("admin-loan-approved.png", "admin-customer-balance.png"):
+        assert (tmp_path / name).stat().st_size > 10_000
+
+
+def test_customer_cannot_use_the_admin(page, server):
+    page.goto(f"{server['url']}/admin/login/")
+    page.fill("#id_username", "browser-customer")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_load_state()
+    assert "/admin/login/" in page.url
+    page.goto(f"{server['url']}/admin/loans/loan/")
+    assert "/admin/login/" in page.url
+
+
+def test_swagger_ui_loads_and_lists_the_endpoints(page, server, tmp_path):
+    failed = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto(f"{server['url']}/api/docs/")
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    paths = set(page.locator(".opblock-summary-path").all_inner_texts())
+    paths = {path.replace("\u200b", "").strip() for path in paths}
+    for expected in ("/api/login/", "/api/deposit/", "/api/balance-transfer/", "/api/loans/{id}/approve/",
+                     "/api/transactions/{id}/reverse/", "/api/services/", "/api/contact/"):
+        assert expected in paths
+    assert len(page.locator(".opblock").all()) >= 40
+    assert not any(path.startswith("/api/auth/") for path in paths)  # old client's prefixes stay out
+    assert "Bank API" in page.inner_text(".info .title")
+    page.screenshot(path=str(tmp_path / "swagger-ui.png"), full_page=True)
+    assert (tmp_path / "swagger-ui.png").stat().st_size > 10_000
+    assert failed == []  # every script and stylesheet came from our own server
