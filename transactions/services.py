@@ -11,8 +11,8 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Case, DecimalField, Q, Value, When
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 
 from accounts.models import Customer, User
 from bank_project.exceptions import Conflict, DomainError
@@ -206,14 +206,26 @@ def post_transaction(
     Entry.objects.bulk_create(entries)
     tx.posted_entries = entries
     Transaction.reversal.related.set_cached_value(tx, None)  # new: not reversed, no need to ask
-    touched = {account.pk: account.balance for account, _ in legs}
-    Account.objects.filter(pk__in=touched).update(
-        balance=Case(
-            *(When(pk=pk, then=Value(balance)) for pk, balance in touched.items()),
-            output_field=DecimalField(max_digits=18, decimal_places=2),
-        )
-    )
+    _write_balances({account.pk: account.balance for account, _ in legs})
     return tx
+
+
+def _write_balances(balances: dict) -> None:
+    """The new balances of the locked accounts, in one UPDATE.
+
+    Written as SQL: the same statement through QuerySet.update(balance=Case(When(...)))
+    cost about 10% of a transfer's Python CPU to compile (py-spy --gil, make bench).
+    """
+    table, pk, balance = Account._meta.db_table, Account._meta.pk.column, Account._meta.get_field("balance").column
+    quote = connection.ops.quote_name
+    whens = " ".join(["WHEN %s THEN %s"] * len(balances))
+    params = [value for pair in balances.items() for value in pair] + list(balances)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(table)} SET {quote(balance)} = CASE {quote(pk)} {whens} END "
+            f"WHERE {quote(pk)} IN ({', '.join(['%s'] * len(balances))})",
+            params,
+        )
 
 
 # --- Customer operations -------------------------------------------------------------------
