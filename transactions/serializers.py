@@ -168,13 +168,42 @@ class TransactionSerializer(serializers.ModelSerializer):
         reversal = getattr(tx, "reversal", None)
         return reversal.reference if reversal is not None else None
 
+    def to_representation(self, tx):
+        data = super().to_representation(tx)
+        user = _customer_caller(self.context)
+        if user is not None and tx.performed_by_id != user.pk:
+            # Who else moved the money (a teller, the other customer) is a login name: bank-internal.
+            data["performed_by"] = None
+        return data
+
+
+def _customer_caller(context):
+    """The calling user when it is a customer (not a manager); None for managers and internal use."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.is_manager:
+        return None
+    return user
+
 
 class EntrySerializer(serializers.ModelSerializer):
     account_no = serializers.CharField(source="account.account_no", read_only=True)
+    balance_after = serializers.DecimalField(
+        max_digits=18, decimal_places=2, read_only=True, allow_null=True,
+        help_text="The account's balance after this entry; null on another customer's account.",
+    )
 
     class Meta:
         model = Entry
         fields = ["account_no", "amount", "balance_after"]
+
+    def to_representation(self, entry):
+        data = super().to_representation(entry)
+        user = _customer_caller(self.context)
+        if user is not None and entry.account.customer_id != getattr(getattr(user, "customer", None), "pk", None):
+            # The recipient of a transfer sees that it happened, never the sender's balance.
+            data["balance_after"] = None
+        return data
 
 
 class TransactionDetailSerializer(TransactionSerializer):
