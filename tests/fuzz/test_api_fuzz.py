@@ -20,6 +20,8 @@ from decimal import Decimal
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck
@@ -58,7 +60,20 @@ fuzz_settings = hypothesis_settings(
 
 
 @pytest.fixture
-def world(db, settings):
+def wsgi_keeps_the_test_connection():
+    """Django closes "obsolete" connections when a request starts and ends; inside the
+    test's transaction that closes the test's own connection (on PostgreSQL). Django's
+    test client switches this off for its requests; schemathesis calls the WSGI handler
+    directly, so switch it off here the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(db, settings, wsgi_keeps_the_test_connection):
     """A small bank for the fuzzer to poke at: two customers with money, a pending loan,
     a service, a contact message, a manager."""
     settings.API_THROTTLE = False
