@@ -80,6 +80,15 @@ def layer_of(stack) -> str:
     return "other (interpreter, stdlib)"
 
 
+# Leaves where a thread sleeps on a socket (the GIL released): wall time, not CPU.
+WAITING = ("Connection.wait (psycopg", "wait_c (psycopg", "_read_from_socket (redis", "select (selectors",
+           "recv_into", "SocketBuffer._read_from_socket")
+
+
+def waiting(stack) -> bool:
+    return any(marker in stack[-1] for marker in WAITING)
+
+
 def main(paths):
     stacks = parse(paths)
     total_all = sum(stacks.values())
@@ -88,7 +97,15 @@ def main(paths):
     if not total:
         print(f"no request samples among {total_all} samples in {paths}")
         return
-    print(f"\n{total} samples inside requests ({total_all} in all, the rest idle worker threads)\n")
+    print(f"\n{total} samples inside requests ({total_all} in all, the rest idle worker threads)")
+    report("WALL TIME (CPU and waiting on PostgreSQL/Redis)", request)
+    report("CPU ONLY (samples sleeping on a socket left out)",
+           {stack: n for stack, n in request.items() if not waiting(stack)})
+
+
+def report(title, request):
+    total = sum(request.values())
+    print(f"\n===== {title}: {total} samples =====\n")
 
     layers = Counter()
     for stack, n in request.items():

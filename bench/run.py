@@ -243,7 +243,10 @@ class Server:
         self.describe = (f"gunicorn {args.workers} x {args.worker_class}"
                          + (f" ({args.threads} threads)" if args.worker_class == "gthread" else ""))
         log(f"starting {self.describe} on {self.base}")
-        self.proc = subprocess.Popen(cmd, env=env, cwd=SOURCE, start_new_session=True)
+        # Its output goes to the log file, not to our stdout: a kept server must not hold our pipe open.
+        with open(self.logfile, "a") as out:
+            self.proc = subprocess.Popen(cmd, env=env, cwd=SOURCE, start_new_session=True,
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -261,6 +264,10 @@ class Server:
         out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout
         return [int(pid) for pid in out.split()]
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the worker processes so far (all their threads)."""
+        return sum(process_cpu_seconds(pid) for pid in self.worker_pids())
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -271,10 +278,41 @@ class Server:
                 self.proc.wait()
 
 
+# --- CPU accounting ----------------------------------------------------------------------------
+# On a machine whose 2 cores are shared, requests/s moves with whatever else runs; the CPU
+# each request costs the server and the database does not, much. Both are measured from
+# /proc: the gunicorn workers, and the PostgreSQL backends serving the bench database.
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def db_backend_cpu_seconds(database: str) -> float:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        pids = [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (database,))]
+    return sum(process_cpu_seconds(pid) for pid in pids)
+
+
+def cpu_snapshot(server, database: str) -> tuple[float, float]:
+    return server.cpu_seconds(), db_backend_cpu_seconds(database)
+
+
 # --- wrk ---------------------------------------------------------------------------------------
 
 
-def wrk(server: Server, scenario: str, connections: int, seconds: int) -> dict:
+def wrk(server: Server, scenario: str, connections: int, seconds: int, database: str = "") -> dict:
+    before = cpu_snapshot(server, database) if database else None
     script = BENCH / "wrk" / SCENARIOS[scenario][0]
     env = dict(os.environ, BENCH_DATA=str(RESULTS / "data.lua"), BENCH_WRK_DIR=str(BENCH / "wrk"))
     # One wrk thread is plenty for < 10k requests/s and leaves the cores to the server.
@@ -286,6 +324,12 @@ def wrk(server: Server, scenario: str, connections: int, seconds: int) -> dict:
         die(f"wrk failed ({result.returncode}) for {scenario} at {connections}:\n{result.stdout}\n{result.stderr}")
     raw = json.loads(line[len("BENCH_RESULT "):])
     seconds_run = raw["duration_us"] / 1e6
+    app_ms = db_ms = None
+    if before is not None and raw["requests"]:
+        # Backends that connected during the run started from zero: counted in full.
+        after = cpu_snapshot(server, database)
+        app_ms = (after[0] - before[0]) * 1000 / raw["requests"]
+        db_ms = (after[1] - before[1]) * 1000 / raw["requests"]
     socket_errors = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
     return {
         "scenario": scenario,
@@ -301,6 +345,8 @@ def wrk(server: Server, scenario: str, connections: int, seconds: int) -> dict:
         "non2xx": raw["non2xx"],
         "socket_errors": socket_errors,
         "first_error": raw["first_error"],
+        "app_cpu_ms": app_ms,
+        "db_cpu_ms": db_ms,
     }
 
 
@@ -398,16 +444,21 @@ def machine() -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    header = "| scenario | clients | req/s | p50 ms | p95 ms | p99 ms | errors |"
-    lines = [header, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    header = "| scenario | clients | req/s | p50 ms | p95 ms | p99 ms | errors | app CPU ms/req | DB CPU ms/req |"
+    lines = [header, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     labels = {name: label for name, (_, label) in SCENARIOS.items()}
     labels["pgbench"] = "pgbench TPC-B-like (tps)"
     for row in rows:
         lines.append(
             f"| {labels[row['scenario']]} | {row['clients']} | {row['rps']:.1f} | {row['p50_ms']:.1f} | "
-            f"{row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['errors']} |"
+            f"{row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['errors']} | {cpu(row.get('app_cpu_ms'))} | "
+            f"{cpu(row.get('db_cpu_ms'))} |"
         )
     return "\n".join(lines)
+
+
+def cpu(value) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
 def find(rows, scenario, clients):
@@ -478,30 +529,35 @@ def audit_ledger(env, acknowledged: dict) -> list[str]:
 
 
 def profile(args, server: Server) -> None:
-    """Run one scenario at 8 clients while py-spy samples every worker; summarise where time goes."""
+    """Run one scenario at 8 clients while py-spy samples every worker, twice: once with
+    --idle (wall time: CPU and waiting on PostgreSQL/Redis), once with --gil (only threads
+    holding the GIL: the Python CPU). Summarise both with bench/profile_summary.py."""
     py_spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
     if not Path(py_spy).exists():
         die("py-spy is not installed: .venv/bin/pip install py-spy")
     pids = server.worker_pids()
     seconds = max(args.duration, 5)
-    log(f"warming up {args.profile}, then profiling workers {pids} for {seconds} s")
+    log(f"warming up {args.profile}, then profiling workers {pids} for 2 x {seconds} s")
     wrk(server, args.profile, 8, max(args.warmup, 1))
-    procs = []
-    for pid in pids:
-        out = RESULTS / f"profile-{args.profile}-{pid}.txt"
-        procs.append((out, subprocess.Popen(
-            [py_spy, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "200", "--format", "raw",
-             "--output", str(out), "--nonblocking", "--idle"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
-    time.sleep(1)
-    result = wrk(server, args.profile, 8, seconds - 2)
-    for _, proc in procs:
-        proc.wait(timeout=seconds + 30)
-    log(f"{args.profile} at 8 clients under py-spy: {result['rps']:.1f} req/s, p99 {result['p99_ms']:.1f} ms, "
-        f"errors {result['errors']}")
-    subprocess.run([PYTHON, str(BENCH / "profile_summary.py"), *[str(out) for out, _ in procs]], cwd=ROOT)
-    log(f"raw profiles: {', '.join(str(out.relative_to(ROOT)) for out, _ in procs)} "
-        "(speedscope or flamegraph.pl read them)")
+    for mode in ("idle", "gil"):
+        procs = []
+        for pid in pids:
+            out = RESULTS / f"profile-{args.profile}-{mode}-{pid}.txt"
+            procs.append((out, subprocess.Popen(
+                [py_spy, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "250", "--format", "raw",
+                 "--output", str(out), "--nonblocking", f"--{mode}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+        time.sleep(1)
+        result = wrk(server, args.profile, 8, seconds - 2, database=args.db)
+        for _, proc in procs:
+            proc.wait(timeout=seconds + 30)
+        log(f"{args.profile} at 8 clients under py-spy --{mode}: {result['rps']:.1f} req/s, p99 "
+            f"{result['p99_ms']:.1f} ms, errors {result['errors']}, CPU/request app {cpu(result['app_cpu_ms'])} ms, "
+            f"db {cpu(result['db_cpu_ms'])} ms")
+        print(f"\n######## py-spy --{mode}: " + ("wall time" if mode == "idle" else "Python CPU (GIL held)"))
+        subprocess.run([PYTHON, str(BENCH / "profile_summary.py"), *[str(out) for out, _ in procs]], cwd=ROOT)
+        log(f"raw profiles: {', '.join(str(out.relative_to(ROOT)) for out, _ in procs)} "
+            "(speedscope or flamegraph.pl read them)")
 
 
 # --- main ------------------------------------------------------------------------------------------------
@@ -533,14 +589,16 @@ def main() -> None:
                 if args.warmup:
                     warm = wrk(server, scenario, clients, args.warmup)
                     acknowledged[scenario] = acknowledged.get(scenario, 0) + warm["ok"]
-                row = wrk(server, scenario, clients, args.duration)
+                row = wrk(server, scenario, clients, args.duration, database=args.db)
                 acknowledged[scenario] = acknowledged.get(scenario, 0) + row["ok"]
                 rows.append(row)
                 log(f"{scenario:<12} c={clients:>2}: {row['rps']:8.1f} req/s  p50 {row['p50_ms']:6.1f}  "
-                    f"p99 {row['p99_ms']:6.1f} ms  errors {row['errors']}"
+                    f"p99 {row['p99_ms']:6.1f} ms  errors {row['errors']}  CPU/request: app "
+                    f"{cpu(row['app_cpu_ms'])} ms, db {cpu(row['db_cpu_ms'])} ms"
                     + (f"  first error: {row['first_error'][:200]}" if row["errors"] else ""))
         if args.keep_server:
-            log(f"server left running at {server.base} (pid {server.proc.pid})")
+            log(f"server left running at {server.base} (pid {server.proc.pid}; stop it with kill {server.proc.pid}); "
+                f"tokens in {(RESULTS / 'data.lua').relative_to(ROOT)}")
     finally:
         if not args.keep_server:
             server.stop()
