@@ -110,4 +110,5 @@ def test_schema_is_served_as_fuzzed(db, client):
     response = client.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     assert json.loads(response.content) == openapi_document()
-    assert len(schema.get_all_operations and list(schema.get_all_operations())) >= 40
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 45  # every operation of the brief is fuzzed, none failed to load
