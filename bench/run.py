@@ -102,6 +102,9 @@ def parse_args():
     parser.add_argument("--ref", default=os.environ.get("BENCH_REF", ""),
                         help="benchmark this committed revision (exported with git archive) instead of the "
                              "working tree, e.g. --ref HEAD while others edit the checkout")
+    parser.add_argument("--sql-after-seed", type=Path,
+                        help="experiments: run this SQL file on the bench database after seeding "
+                             "(e.g. drop an index to measure what it costs); noted in the results")
     parser.add_argument("--db", default=os.environ.get("BENCH_DB", "bank_bench"))
     parser.add_argument("--pgbench-db", default=os.environ.get("BENCH_PGBENCH_DB", "bank_pgbench"))
     args = parser.parse_args()
@@ -209,6 +212,9 @@ def prepare_database(args, env) -> dict:
     import psycopg
 
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        if args.sql_after_seed:
+            log(f"experiment: running {args.sql_after_seed}")
+            conn.execute(args.sql_after_seed.read_text())
         conn.execute("VACUUM ANALYZE")
     return seeded
 
@@ -623,6 +629,7 @@ def main() -> None:
         f"Server: {server.describe}; {seeded['customers']} customers; {args.duration} s per run after "
         f"{args.warmup} s warm-up; wrk 1 thread; errors = non-2xx responses + socket errors/timeouts.",
         *([f"Note: {args.note}"] if args.note else []),
+        *([f"Experiment: SQL run after seeding: `{args.sql_after_seed}`"] if args.sql_after_seed else []),
         "",
         table(rows),
         "",
