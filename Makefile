@@ -25,7 +25,7 @@ test-postgres: $(VENV)/.installed
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/bank $(MAKE) test
 
 bench: $(VENV)/.installed
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 check: $(VENV)/.installed
 	$(PY) manage.py check
