@@ -4,7 +4,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 
 from .models import User
-from .tokens import is_revoked
+from .tokens import is_revoked, predates_password_change
 
 
 class BankJWTAuthentication(JWTAuthentication):
@@ -31,4 +31,7 @@ class BankJWTAuthentication(JWTAuthentication):
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         if not user.is_active:
             raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        if predates_password_change(validated_token, user):
+            raise InvalidToken({"detail": _("The password has changed since this token was issued; log in again."),
+                                "code": "token_revoked"})
         return user

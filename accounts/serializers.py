@@ -157,3 +157,7 @@ class ChangePasswordSerializer(StrictSerializerMixin, serializers.Serializer):
 
 class MessageSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class PasswordChangedSerializer(LoginResponseSerializer):
+    detail = serializers.CharField()

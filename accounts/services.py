@@ -3,6 +3,7 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from bank_project.exceptions import Conflict, DomainError
 
@@ -79,4 +80,6 @@ def change_password(*, user: User, old_password: str, new_password: str) -> None
         raise WrongPassword()
     password_validation.validate_password(new_password, user)
     user.set_password(new_password)
-    user.save(update_fields=["password"])
+    # Whole seconds, as in the tokens' `iat`: tokens issued from the next second on are valid.
+    user.tokens_valid_after = timezone.now().replace(microsecond=0)
+    user.save(update_fields=["password", "tokens_valid_after"])

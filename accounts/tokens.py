@@ -22,6 +22,12 @@ def is_revoked(token) -> bool:
     return cache.get(_PREFIX + str(token.get("jti", ""))) is not None
 
 
+def predates_password_change(token, user) -> bool:
+    """True for a token issued before the user's last password change."""
+    cutoff = user.tokens_valid_after
+    return cutoff is not None and int(token.get("iat", 0)) < int(cutoff.timestamp())
+
+
 def issue_tokens(user) -> dict:
     refresh = RefreshToken.for_user(user)
     access = str(refresh.access_token)

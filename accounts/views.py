@@ -14,7 +14,7 @@ from rest_framework_simplejwt.views import TokenRefreshView
 from bank_project.throttling import BankRateThrottle, IPScopedRateThrottle
 
 from . import services
-from .models import Customer, Manager
+from .models import Customer, Manager, User
 from .permissions import IsManager
 from .serializers import (
     ChangePasswordSerializer,
@@ -26,10 +26,11 @@ from .serializers import (
     ManagerSerializer,
     ManagerUpdateSerializer,
     MessageSerializer,
+    PasswordChangedSerializer,
     ProfileUpdateSerializer,
     RegisterSerializer,
 )
-from .tokens import is_revoked, issue_tokens, revoke
+from .tokens import is_revoked, issue_tokens, predates_password_change, revoke
 
 
 class RegisterView(APIView):
@@ -118,8 +119,10 @@ class RevocationAwareTokenRefreshSerializer(TokenRefreshSerializer):
             token = RefreshToken(attrs["refresh"])
         except TokenError:
             token = None
-        if token is not None and is_revoked(token):
-            raise InvalidToken("Token has been revoked.")
+        if token is not None:
+            user = User.objects.filter(pk=token.get("user_id")).first()
+            if is_revoked(token) or (user is not None and predates_password_change(token, user)):
+                raise InvalidToken("Token has been revoked.")
         return super().validate(attrs)
 
 
@@ -138,7 +141,9 @@ class UpdateProfileView(generics.RetrieveUpdateAPIView):
 
 
 class UpdatePasswordView(APIView):
-    @extend_schema(request=ChangePasswordSerializer, responses={200: MessageSerializer})
+    """Every token issued before the change stops working; the response carries new ones."""
+
+    @extend_schema(request=ChangePasswordSerializer, responses={200: PasswordChangedSerializer})
     def put(self, request):
         serializer = ChangePasswordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -147,7 +152,9 @@ class UpdatePasswordView(APIView):
             old_password=serializer.validated_data["old_password"],
             new_password=serializer.validated_data["new_password"],
         )
-        return Response({"detail": "Password updated."})
+        request.user.refresh_from_db(fields=["tokens_valid_after"])
+        return Response({"detail": "Password updated. Other sessions have been logged out.",
+                         **issue_tokens(request.user)})
 
 
 class CustomerListCreateView(generics.ListCreateAPIView):

@@ -269,3 +269,22 @@ def test_anonymous_gets_401_on_private_endpoints(api_client):
         assert api_client.get(path).status_code == 401
 
 
+
+
+def test_changing_the_password_logs_out_every_older_token(customer):
+    import time
+
+    old = APIClient().post("/api/login/", {"username": customer.user.username, "password": PASSWORD},
+                           format="json").json()
+    time.sleep(1.05)  # token `iat` has whole-second resolution
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {old['access']}")
+    response = client.put("/api/update-password/", {"old_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                                     "confirm_password": NEW_PASSWORD}, format="json")
+    assert response.status_code == 200
+    fresh = response.json()
+    assert client.get("/api/update-profile/").status_code == 401
+    assert APIClient().post("/api/token/refresh/", {"refresh": old["refresh"]}, format="json").status_code == 401
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh['token']}")
+    assert client.get("/api/update-profile/").status_code == 200
+    assert APIClient().post("/api/token/refresh/", {"refresh": fresh["refresh"]}, format="json").status_code == 200
