@@ -8,7 +8,6 @@ from bank_project.admin_site import ManagerAdminMixin
 from . import services
 from .models import Customer, Manager, User
 
-
 # Users (and with them is_staff / is_superuser) stay with superusers: a manager must not be
 # able to make anyone, themselves included, a superuser.
 admin.site.register(User, DjangoUserAdmin)

@@ -7,7 +7,6 @@ from . import selectors, services
 from .serializers import ServiceSerializer
 
 
-
 @extend_schema_view(
     get=extend_schema(summary="List the bank's services", description="Public. Managers also see inactive services.",
                       auth=[{"jwtAuth": []}, {}]),

@@ -15,7 +15,6 @@ from django.db import connection, connections
 from django.db.models import F
 
 from loans import services as loans
-from tests.factories import fund
 from transactions import services as ledger
 from transactions.models import Account, Entry, Transaction
 

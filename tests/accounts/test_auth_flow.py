@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Customer, Manager, User
 from tests.conftest import client_for
-from tests.factories import PASSWORD, CustomerFactory, ManagerFactory, UserFactory
+from tests.factories import PASSWORD, CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

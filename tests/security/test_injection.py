@@ -8,7 +8,6 @@ import io
 import pytest
 from django.test import Client
 
-from tests.conftest import client_for
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db

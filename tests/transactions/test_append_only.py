@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from transactions.models import Entry, Transaction
 from tests.factories import fund
+from transactions.models import Entry, Transaction
 
 pytestmark = pytest.mark.django_db
 

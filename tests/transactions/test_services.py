@@ -4,10 +4,10 @@ from decimal import Decimal
 
 import pytest
 
+from tests.factories import CustomerFactory, fund
 from transactions import services
 from transactions.audit import find_ledger_problems
 from transactions.models import Account, Entry, Transaction
-from tests.factories import CustomerFactory, fund
 
 pytestmark = pytest.mark.django_db
 
