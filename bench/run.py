@@ -30,6 +30,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -233,21 +234,27 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.logfile = RESULTS / "gunicorn.log"
-        cmd = [
-            PYTHON, "-m", "gunicorn", "bank_project.wsgi:application",
+        cmd = [PYTHON, "-m", "gunicorn"]
+        conf = SOURCE / "gunicorn.conf.py"
+        if conf.exists():
+            # The production gunicorn settings (preloading, worker recycling, timeouts), with
+            # the worker shape chosen for this machine given on the command line, which wins.
+            cmd += ["-c", str(conf)]
+        cmd += [
+            "bank_project.wsgi:application",
             "--bind", f"127.0.0.1:{self.port}",
             "--workers", str(args.workers),
             "--worker-class", args.worker_class,
             "--backlog", "2048",
-            "--keep-alive", "30",
-            "--timeout", "60",
             "--error-logfile", str(self.logfile),
-            "--log-level", "warning",
+            "--log-level", "info",
         ]
         if args.worker_class == "gthread":
             cmd += ["--threads", str(args.threads)]
         self.describe = (f"gunicorn {args.workers} x {args.worker_class}"
-                         + (f" ({args.threads} threads)" if args.worker_class == "gthread" else ""))
+                         + (f" ({args.threads} threads)" if args.worker_class == "gthread" else "")
+                         + (", otherwise the project's gunicorn.conf.py" if conf.exists() else ""))
+        self.logfile.write_text("")  # this run's log only
         log(f"starting {self.describe} on {self.base}")
         # Its output goes to the log file, not to our stdout: a kept server must not hold our pipe open.
         with open(self.logfile, "a") as out:
@@ -271,8 +278,11 @@ class Server:
         return [int(pid) for pid in out.split()]
 
     def cpu_seconds(self) -> float:
-        """User + system CPU of the worker processes so far (all their threads)."""
-        return sum(process_cpu_seconds(pid) for pid in self.worker_pids())
+        """User + system CPU of the workers so far (all their threads), including workers
+        that have exited (gunicorn recycles them after max_requests): their CPU is in the
+        master's reaped-children counters."""
+        return sum(process_cpu_seconds(pid) for pid in self.worker_pids()) + process_cpu_seconds(
+            self.proc.pid, children=True)
 
     def wait_idle(self, limit: float = 90.0) -> None:
         """Wait until the workers have finished what the last run left queued (the socket
@@ -303,33 +313,69 @@ class Server:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def process_cpu_seconds(pid: int) -> float:
+def process_cpu_seconds(pid: int, children: bool = False) -> float:
+    """utime + stime of a process, or with children=True of its exited, reaped children."""
     try:
         with open(f"/proc/{pid}/stat") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    first = 13 if children else 11  # cutime, cstime / utime, stime
+    return (int(fields[first]) + int(fields[first + 1])) / CLOCK_TICKS
 
 
-def db_backend_cpu_seconds(database: str) -> float:
+def db_backend_cpu(database: str) -> dict[int, float]:
     import psycopg
 
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         pids = [row[0] for row in conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (database,))]
-    return sum(process_cpu_seconds(pid) for pid in pids)
+    return {pid: process_cpu_seconds(pid) for pid in pids}
 
 
-def cpu_snapshot(server, database: str) -> tuple[float, float]:
-    return server.cpu_seconds(), db_backend_cpu_seconds(database)
+class CpuMeter:
+    """CPU spent by the server and its database backends between start() and stop().
+
+    Workers: exact, including recycled ones (see Server.cpu_seconds). Backends: sampled
+    every half second, so a backend that exits (its worker was recycled) is counted up to
+    its last sample; one that appears is counted from zero.
+    """
+
+    def __init__(self, server, database: str):
+        self.server, self.database = server, database
+        self.seen: dict[int, float] = {}
+        self.stopping = threading.Event()
+
+    def sample(self) -> None:
+        for pid, seconds in db_backend_cpu(self.database).items():
+            self.seen[pid] = max(seconds, self.seen.get(pid, 0.0))
+
+    def start(self) -> "CpuMeter":
+        self.app_start = self.server.cpu_seconds()
+        self.db_start = db_backend_cpu(self.database)
+        self.seen = dict(self.db_start)
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        self.thread.start()
+        return self
+
+    def _poll(self) -> None:
+        while not self.stopping.wait(0.5):
+            self.sample()
+
+    def stop(self) -> tuple[float, float]:
+        self.stopping.set()
+        self.thread.join()
+        self.sample()
+        app = self.server.cpu_seconds() - self.app_start
+        db = sum(seconds - self.db_start.get(pid, 0.0) for pid, seconds in self.seen.items())
+        return app, db
 
 
 # --- wrk ---------------------------------------------------------------------------------------
 
 
 def wrk(server: Server, scenario: str, connections: int, seconds: int, database: str = "") -> dict:
-    before = cpu_snapshot(server, database) if database else None
+    meter = CpuMeter(server, database).start() if database else None
     script = BENCH / "wrk" / SCENARIOS[scenario][0]
     env = dict(os.environ, BENCH_DATA=str(RESULTS / "data.lua"), BENCH_WRK_DIR=str(BENCH / "wrk"))
     # One wrk thread is plenty for < 10k requests/s and leaves the cores to the server.
@@ -342,11 +388,11 @@ def wrk(server: Server, scenario: str, connections: int, seconds: int, database:
     raw = json.loads(line[len("BENCH_RESULT "):])
     seconds_run = raw["duration_us"] / 1e6
     app_ms = db_ms = None
-    if before is not None and raw["requests"]:
-        # Backends that connected during the run started from zero: counted in full.
-        after = cpu_snapshot(server, database)
-        app_ms = (after[0] - before[0]) * 1000 / raw["requests"]
-        db_ms = (after[1] - before[1]) * 1000 / raw["requests"]
+    if meter is not None:
+        app_seconds, db_seconds = meter.stop()
+        if raw["requests"]:
+            app_ms = app_seconds * 1000 / raw["requests"]
+            db_ms = db_seconds * 1000 / raw["requests"]
     server.wait_idle()
     socket_errors = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
     if raw["requests"] == 0:
@@ -588,10 +634,14 @@ def profile(args, server: Server) -> None:
 
 def main() -> None:
     global SOURCE
+    # Stopped with SIGTERM or SIGINT (even from a shell that started us with SIGINT ignored),
+    # unwind normally so that gunicorn is stopped by the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     args = parse_args()
     need("wrk", "apt-get install -y wrk")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     load_before = os.getloadavg()
     ref_revision = ""
     if args.ref:
