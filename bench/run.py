@@ -61,17 +61,16 @@ TARGET_TRANSACTIONS_RPS = 100.0
 
 
 # --- gunicorn ------------------------------------------------------------------------------
-# Why this shape, on a 2-core machine shared by the server, PostgreSQL and wrk:
-# the request path is CPU-bound Python with short waits on PostgreSQL (a transfer spends
-# roughly a third of its time waiting on the database). gthread workers keep HTTP
-# connections alive (sync workers close after every response, which costs a TCP
-# handshake per request) and let a second thread run Python while the first waits on the
-# database, without the memory and context-switch cost of more processes. Two processes
-# use both cores (one process is capped at one core by the GIL); more processes than that
-# only add contention with PostgreSQL. Measured alternatives are in docs/benchmarks.md.
-DEFAULT_WORKERS = 2
-DEFAULT_WORKER_CLASS = "gthread"
-DEFAULT_THREADS = 4
+# The project's gunicorn.conf.py (production: preload, worker recycling, timeouts) with
+# 5 sync workers, which is also what that file picks on 2 cores (2 x cores + 1). Why: a request
+# is CPU-bound Python with short waits on PostgreSQL and Redis; 5 processes keep both cores
+# busy while some wait, and each holds one database connection. Measured at 8 clients here
+# (docs/benchmarks.md), gthread shapes (2x4, 4x2, 3x3, 8x1) reach the same transfer rate
+# within noise and cost ~10% less CPU per request (kept-alive connections), but their p99
+# is 180-240 ms against 135-150 ms for sync: threads of one process queue on the GIL.
+DEFAULT_WORKERS = 5
+DEFAULT_WORKER_CLASS = "sync"
+DEFAULT_THREADS = 1
 
 
 def parse_args():
