@@ -29,7 +29,7 @@ from .serializers import (
     StatementQuerySerializer,
     StatementSerializer,
     TransactionDetailSerializer,
-    TransactionSerializer,
+    TransactionRowSerializer,
     TransferResultSerializer,
     TransferRowSerializer,
     TransferSerializer,
@@ -197,7 +197,7 @@ class TransactionListView(CSVExportMixin, generics.ListAPIView):
     Filter by kind, account, customer, date and amount range; search by reference,
     account number or description; `?format=csv` to export."""
 
-    serializer_class = TransactionSerializer
+    serializer_class = TransactionRowSerializer
     permission_classes = [IsCustomerOrManager]
     pagination_class = LedgerCursorPagination
     filterset_class = selectors.TransactionFilter
