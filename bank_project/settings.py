@@ -114,6 +114,7 @@ else:
 
 # --- Passwords ------------------------------------------------------------------
 PASSWORD_HASHERS = [
+    "accounts.hashers.BankArgon2PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
