@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.serializers import StrictSerializerMixin
@@ -177,6 +178,7 @@ class TransactionSerializer(serializers.ModelSerializer):
         return data
 
 
+@extend_schema_serializer(component_name="Transaction")  # the list's rows are Transactions
 class TransactionRowSerializer(TransactionSerializer):
     """TransactionSerializer's output for a row of selectors.transaction_rows_for (a dict).
 
