@@ -172,10 +172,10 @@ def test_register_refuses_weak_passwords(password, reason):
 
 
 def test_production_hashes_passwords_with_argon2():
-    from bank_project import settings as production
-
     from django.contrib.auth.hashers import Argon2PasswordHasher
     from django.utils.module_loading import import_string
+
+    from bank_project import settings as production
 
     assert issubclass(import_string(production.PASSWORD_HASHERS[0]), Argon2PasswordHasher)
     assert production.SIMPLE_JWT["ALGORITHM"] == "HS256"
