@@ -75,8 +75,15 @@ class MoneyMovementView(generics.ListCreateAPIView):
     input_serializer_class: type
     result_serializer_class: type
     permission_classes = [IsCustomerOrManager]
+    # Who may move money, where that differs from who may read the history.
+    post_permission_classes = None
     throttle_classes = [MoneyMovementThrottle]
     throttle_scope = "money"
+
+    def get_permissions(self):
+        if self.request.method == "POST" and self.post_permission_classes is not None:
+            return [permission() for permission in self.post_permission_classes]
+        return super().get_permissions()
 
     def get_queryset(self):
         return selectors.movements_for(self.request.user, self.kind)
@@ -132,11 +139,7 @@ class WithdrawalView(MoneyMovementView):
     kind = Transaction.Kind.WITHDRAWAL
     serializer_class = WithdrawalRowSerializer
     input_serializer_class = WithdrawalSerializer
-
-    def get_permissions(self):
-        if self.request.method == "POST":
-            return [IsCustomer()]
-        return super().get_permissions()
+    post_permission_classes = [IsCustomer]
 
     def move(self, data):
         account = own_account(self.request.user)
@@ -151,11 +154,7 @@ class BalanceTransferView(MoneyMovementView):
     kind = Transaction.Kind.TRANSFER
     serializer_class = TransferRowSerializer
     input_serializer_class = TransferSerializer
-
-    def get_permissions(self):
-        if self.request.method == "POST":
-            return [IsCustomer()]
-        return super().get_permissions()
+    post_permission_classes = [IsCustomer]
 
     def move(self, data):
         account = own_account(self.request.user)
