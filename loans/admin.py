@@ -3,37 +3,20 @@
 
 from django.contrib import admin, messages
 
-from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, is_manager
+from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, is_manager
 from bank_project.exceptions import DomainError
 
 from . import services
 from .models import Installment, Loan, Repayment
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_view_permission(self, request, obj=None):
-        return is_manager(request) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class InstallmentInline(_ReadOnlyInline):
+class InstallmentInline(ReadOnlyInline):
     model = Installment
     fields = ["number", "due_date", "principal", "interest", "principal_paid", "interest_paid", "status", "paid_at"]
     readonly_fields = fields
 
 
-class RepaymentInline(_ReadOnlyInline):
+class RepaymentInline(ReadOnlyInline):
     model = Repayment
     fields = ["created_at", "amount", "principal", "interest", "transaction"]
     readonly_fields = fields

@@ -3,7 +3,7 @@ transactions.services (the freeze/unfreeze actions call it); history is never ed
 
 from django.contrib import admin, messages
 
-from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, is_manager
+from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, is_manager
 from bank_project.exceptions import DomainError
 
 from . import services
@@ -53,27 +53,13 @@ class AccountAdmin(ReadOnlyAdminMixin, ManagerAdminMixin, admin.ModelAdmin):
             self.message_user(request, f"{changed} account(s) {done}.", messages.SUCCESS)
 
 
-class EntryInline(admin.TabularInline):
+class EntryInline(ReadOnlyInline):
     model = Entry
     fields = ["account", "amount", "balance_after"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("account")
-
-    def has_view_permission(self, request, obj=None):
-        return is_manager(request) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Transaction)
