@@ -15,7 +15,7 @@ from bank_project.throttling import BankRateThrottle, IPScopedRateThrottle
 
 from . import services
 from .models import Customer, Manager, User
-from .permissions import IsManager
+from .permissions import IsManager, IsOwnerOrManager
 from .serializers import (
     ChangePasswordSerializer,
     CustomerSerializer,
@@ -177,6 +177,9 @@ class CustomerListCreateView(generics.ListCreateAPIView):
 
 class CustomerDetailView(generics.RetrieveUpdateAPIView):
     serializer_class = CustomerSerializer
+    # The scoped queryset already makes another customer's profile a 404; the object
+    # permission is the second guard should that scoping ever be loosened.
+    permission_classes = [permissions.IsAuthenticated, IsOwnerOrManager]
 
     def get_queryset(self):
         customers = Customer.objects.select_related("user", "account")

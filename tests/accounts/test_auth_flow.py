@@ -288,3 +288,11 @@ def test_changing_the_password_logs_out_every_older_token(customer):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh['token']}")
     assert client.get("/api/update-profile/").status_code == 200
     assert APIClient().post("/api/token/refresh/", {"refresh": fresh["refresh"]}, format="json").status_code == 200
+
+
+def test_object_permission_still_guards_a_profile_if_scoping_were_loosened(monkeypatch, customer_client,
+                                                                         other_customer):
+    from accounts.views import CustomerDetailView
+
+    monkeypatch.setattr(CustomerDetailView, "get_queryset", lambda self: Customer.objects.all())
+    assert customer_client.get(f"/api/customer/{other_customer.pk}/").status_code == 403
