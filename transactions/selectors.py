@@ -110,9 +110,10 @@ def statement(*, account: Account, date_from: date, date_to: date, max_lines: in
     before = entries.filter(transaction__created_at__lt=start).order_by("-id").values_list("balance_after", flat=True)
     opening = before.first() or Decimal("0.00")
     in_range = entries.filter(transaction__created_at__gte=start, transaction__created_at__lt=end)
-    lines = list(
-        in_range.select_related("transaction").order_by("id")[:max_lines]
-    )
+    # One row past the limit tells whether the statement is truncated, without a COUNT.
+    lines = list(in_range.select_related("transaction").order_by("id")[: max_lines + 1])
+    truncated = len(lines) > max_lines
+    lines = lines[:max_lines]
     totals = in_range.aggregate(
         credits=Sum("amount", filter=Q(amount__gt=0)), debits=Sum("amount", filter=Q(amount__lt=0))
     )
@@ -126,7 +127,7 @@ def statement(*, account: Account, date_from: date, date_to: date, max_lines: in
         "closing_balance": closing_row if closing_row is not None else opening,
         "total_credits": totals["credits"] or Decimal("0.00"),
         "total_debits": -(totals["debits"] or Decimal("0.00")),
-        "truncated": in_range.count() > max_lines if len(lines) == max_lines else False,
+        "truncated": truncated,
         "entries": [
             {
                 "date": line.transaction.created_at,

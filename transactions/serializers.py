@@ -264,11 +264,6 @@ class StatementQuerySerializer(serializers.Serializer):
     date_to = serializers.DateField(required=False, help_text="Last day (inclusive); default: today.")
     account_no = AccountNumberField(required=False, help_text="Managers: the account; customers: omit.")
 
-    def validate(self, attrs):
-        if attrs.get("date_from") and attrs.get("date_to") and attrs["date_from"] > attrs["date_to"]:
-            raise serializers.ValidationError({"from": ["The start date is after the end date."]})
-        return attrs
-
 
 class StatementLineSerializer(serializers.Serializer):
     date = serializers.DateTimeField()

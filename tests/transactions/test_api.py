@@ -240,3 +240,13 @@ def test_money_throttle_limits_posts_per_user(funded_customer, settings):
     assert codes == [201, 201, 201, 429]
     assert client.get("/api/withdrawal/").status_code == 200  # reading is not throttled by it
     assert balance_of(funded_customer) == Decimal("997.00")
+
+
+def test_statement_is_truncated_only_past_the_limit(funded_customer, customer_client, settings):
+    customer_client.post("/api/withdrawal/", {"amount": "1.00"}, format="json")
+    settings.CSV_EXPORT_MAX_ROWS = 2  # exactly the number of entries
+    statement = customer_client.get("/api/statement/").json()
+    assert len(statement["entries"]) == 2 and statement["truncated"] is False
+    settings.CSV_EXPORT_MAX_ROWS = 1
+    statement = customer_client.get("/api/statement/").json()
+    assert len(statement["entries"]) == 1 and statement["truncated"] is True
