@@ -17,10 +17,13 @@ run: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
+# Checks use the test settings: like production they run with DEBUG off, with a test key.
+CHECK_ENV := DJANGO_SETTINGS_MODULE=bank_project.settings_test
+
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(PY) manage.py check
-	$(PY) manage.py makemigrations --check --dry-run
+	$(CHECK_ENV) $(PY) manage.py check
+	$(CHECK_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -q
 
 test-postgres: $(VENV)/.installed
@@ -31,8 +34,8 @@ bench: $(VENV)/.installed
 
 check: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(PY) manage.py check
-	$(PY) manage.py makemigrations --check --dry-run
+	$(CHECK_ENV) $(PY) manage.py check
+	$(CHECK_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

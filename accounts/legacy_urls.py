@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from bank_project.pagination import LegacyListPagination
+from bank_project.api.pagination import LegacyListPagination
 
 from . import views
 

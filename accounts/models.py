@@ -1,9 +1,10 @@
-from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+
+from bank_project.money import ZERO, money_field
 
 # Mobile numbers: an optional +, then 10 to 15 digits (E.164 length), no spaces.
 mobile_no_validator = RegexValidator(
@@ -72,9 +73,7 @@ class Profile(models.Model):
 class Customer(Profile):
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="customer")
     occupation = models.CharField(max_length=100, blank=True)
-    monthly_income = models.DecimalField(
-        max_digits=18, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0.00"))]
-    )
+    monthly_income = money_field(default=ZERO, validators=[MinValueValidator(ZERO)])
     account_type = models.CharField(max_length=20, choices=AccountType.choices, default=AccountType.SAVINGS)
 
     class Meta:

@@ -18,14 +18,6 @@ class IsCustomer(BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.is_customer)
 
 
-class IsCustomerOrManager(BasePermission):
-    message = "Only customers and bank managers may do this."
-
-    def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and (user.is_customer or user.is_manager))
-
-
 class IsManagerOrReadOnly(BasePermission):
     """Anyone may read; only managers may write (the service catalogue)."""
 

@@ -1,24 +1,14 @@
 from django.contrib.auth import password_validation
 from rest_framework import serializers
 
+from bank_project.api.mixins import StrictSerializerMixin
+from bank_project.money import money_output
+
 from .models import Customer, Manager, User
 
 CUSTOMER_PROFILE_FIELDS = (
     "mobile_no", "nid", "image", "age", "religion", "occupation", "monthly_income", "account_type",
 )
-
-
-class StrictSerializerMixin:
-    """Refuse fields the endpoint does not know, so typos and mass assignment are visible."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        # Read-only fields (balance, account_no, user, ...) that a client sends back are
-        # dropped by DRF, never stored.
-        return super().to_internal_value(data)
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -41,11 +31,10 @@ class CustomerSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     last_name = serializers.CharField(source="user.last_name", read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
     account_no = serializers.CharField(source="account.account_no", read_only=True, default=None)
-    balance = serializers.DecimalField(
-        source="account.balance", max_digits=18, decimal_places=2, read_only=True, default=None
+    balance = money_output(source="account.balance", read_only=True, default=None
     )
     account_status = serializers.CharField(source="account.status", read_only=True, default=None)
-    monthly_income = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False)
+    monthly_income = money_output(min_value=0, required=False)
 
     class Meta:
         model = Customer
@@ -98,7 +87,7 @@ class RegisterSerializer(StrictSerializerMixin, serializers.Serializer):
     age = serializers.IntegerField(required=False)
     religion = serializers.CharField(max_length=20, required=False, allow_blank=True)
     occupation = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    monthly_income = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False)
+    monthly_income = money_output(min_value=0, required=False)
     account_type = serializers.CharField(max_length=20, required=False)
 
     def validate_username(self, value):

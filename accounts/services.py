@@ -1,11 +1,14 @@
 """Writes on users and profiles. Views and commands call these, never the ORM directly."""
 
-from django.contrib.auth import password_validation
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework import status
 
-from bank_project.exceptions import Conflict, DomainError
+from bank_project.errors import Conflict, DomainError
 
 from .models import Customer, Manager, User
 
@@ -20,10 +23,55 @@ class WrongPassword(DomainError):
     default_message = "The old password is not correct."
 
 
+class InvalidCredentials(DomainError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "invalid_credentials"
+    default_message = "Wrong username or password."
+
+
+class TooManyFailedLogins(DomainError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "throttled"
+    default_message = "Too many failed logins. Try again in a minute."
+
+    @property
+    def retry_after(self) -> int:
+        return settings.LOGIN_FAILURE_WINDOW_SECONDS
+
+
+def _failure_counters(username: str, ip: str) -> list[tuple[str, int]]:
+    return [
+        (f"login-failures:user:{username.lower()}", settings.LOGIN_FAILURES_PER_USERNAME),
+        (f"login-failures:ip:{ip}", settings.LOGIN_FAILURES_PER_IP),
+    ]
+
+
+def log_in(*, request, username: str, password: str, ip: str) -> User:
+    """Check a username and password, counting failures per username and per client IP in
+    the shared cache: past the limit every attempt is refused until the window ends, right
+    password or not (a brute-force brake, not a rate limit)."""
+    counters = _failure_counters(username, ip)
+    if settings.API_THROTTLE:
+        counts = cache.get_many([key for key, _ in counters])
+        if any(counts.get(key, 0) >= limit for key, limit in counters):
+            raise TooManyFailedLogins()
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        if settings.API_THROTTLE:
+            window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+            for key, _ in counters:
+                if not cache.add(key, 1, timeout=window):
+                    try:
+                        cache.incr(key)
+                    except ValueError:  # expired between add and incr
+                        cache.add(key, 1, timeout=window)
+        raise InvalidCredentials()
+    return user
+
+
 @transaction.atomic
-def register_user(*, username: str, password: str, email: str = "", first_name: str = "", last_name: str = "",
-                  customer_profile: dict | None = None) -> User:
-    """Create a user; with `customer_profile`, also their customer profile and account."""
+def register_user(*, username: str, password: str, email: str = "", first_name: str = "", last_name: str = "") -> User:
+    """Create a user (with no profile yet: see onboarding for a customer's)."""
     user = User(username=username, email=email, first_name=first_name, last_name=last_name)
     password_validation.validate_password(password, user)
     user.set_password(password)
@@ -32,8 +80,6 @@ def register_user(*, username: str, password: str, email: str = "", first_name: 
             user.save()
     except IntegrityError as exc:  # two registrations racing for one username
         raise ValidationError({"username": ["This username is taken."]}) from exc
-    if customer_profile is not None:
-        create_customer(user=user, **customer_profile)
     return user
 
 
@@ -45,15 +91,12 @@ def _ensure_no_profile(user: User) -> None:
 
 
 @transaction.atomic
-def create_customer(*, user: User, **profile) -> Customer:
-    """Make `user` a customer and open their bank account, in one database transaction."""
-    from transactions.services import open_customer_account
-
+def create_customer_profile(*, user: User, **profile) -> Customer:
+    """The customer profile alone; onboarding.services.open_customer also opens the account."""
     _ensure_no_profile(user)
     customer = Customer(user=user, **profile)
     customer.full_clean(exclude=["user"])
     _save_profile(customer)
-    open_customer_account(customer=customer)
     return customer
 
 

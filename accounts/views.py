@@ -1,9 +1,5 @@
-from django.conf import settings
-from django.contrib.auth import authenticate
-from django.core.cache import cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
-from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -11,10 +7,11 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from bank_project.throttling import BankRateThrottle, IPScopedRateThrottle
+from bank_project.api.throttling import BankRateThrottle, IPScopedRateThrottle
+from onboarding import services as onboarding
 
-from . import services
-from .models import Customer, Manager, User
+from . import selectors, services
+from .models import User
 from .permissions import IsManager, IsOwnerOrManager
 from .serializers import (
     ChangePasswordSerializer,
@@ -42,20 +39,13 @@ class RegisterView(APIView):
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.register_user(**serializer.validated_data)
+        user = onboarding.register(**serializer.validated_data)
         return Response(ProfileUpdateSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
-def _failure_keys(username: str, ip: str) -> list[tuple[str, int]]:
-    return [
-        (f"login-failures:user:{username.lower()}", settings.LOGIN_FAILURES_PER_USERNAME),
-        (f"login-failures:ip:{ip}", settings.LOGIN_FAILURES_PER_IP),
-    ]
-
-
 class LoginView(APIView):
-    """Failed logins are counted per username and per client IP in the shared cache;
-    past the limit every attempt gets 429 until the window ends, right password or not."""
+    """Wrong passwords get 401; past the failed-login limit (per username and per client IP)
+    every attempt gets 429 until the window ends, right password or not."""
 
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
@@ -65,28 +55,12 @@ class LoginView(APIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        username = serializer.validated_data["username"]
-        keys = _failure_keys(username, BankRateThrottle().get_ident(request))
-        window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-
-        if settings.API_THROTTLE:
-            counts = cache.get_many([key for key, _ in keys])
-            if any(counts.get(key, 0) >= limit for key, limit in keys):
-                raise Throttled(wait=window, detail="Too many failed logins. Try again in a minute.")
-
-        user = authenticate(request, username=username, password=serializer.validated_data["password"])
-        if user is None:
-            if settings.API_THROTTLE:
-                for key, _ in keys:
-                    if not cache.add(key, 1, timeout=window):
-                        try:
-                            cache.incr(key)
-                        except ValueError:  # expired between add and incr
-                            cache.add(key, 1, timeout=window)
-            return Response(
-                {"detail": "Wrong username or password.", "code": "invalid_credentials"},
-                status=status.HTTP_401_UNAUTHORIZED,
-            )
+        user = services.log_in(
+            request=request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+            ip=BankRateThrottle().get_ident(request),
+        )
         return Response(issue_tokens(user))
 
 
@@ -166,13 +140,10 @@ class CustomerListCreateView(generics.ListCreateAPIView):
     filterset_fields = ["account_type"]
 
     def get_queryset(self):
-        customers = Customer.objects.select_related("user", "account").order_by("-id")
-        if self.request.user.is_manager:
-            return customers
-        return customers.filter(user=self.request.user)
+        return selectors.customers_for(self.request.user)
 
     def perform_create(self, serializer):
-        serializer.instance = services.create_customer(user=self.request.user, **serializer.validated_data)
+        serializer.instance = onboarding.open_customer(user=self.request.user, **serializer.validated_data)
 
 
 class CustomerDetailView(generics.RetrieveUpdateAPIView):
@@ -182,10 +153,7 @@ class CustomerDetailView(generics.RetrieveUpdateAPIView):
     permission_classes = [permissions.IsAuthenticated, IsOwnerOrManager]
 
     def get_queryset(self):
-        customers = Customer.objects.select_related("user", "account")
-        if self.request.user.is_manager:
-            return customers
-        return customers.filter(user=self.request.user)
+        return selectors.customers_for(self.request.user)
 
 
 class ManagerListCreateView(generics.ListAPIView):
@@ -194,10 +162,13 @@ class ManagerListCreateView(generics.ListAPIView):
     serializer_class = ManagerSerializer
     search_fields = ["user__username", "user__first_name", "user__last_name", "nid"]
 
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsManager()]
+        return super().get_permissions()
+
     def get_queryset(self):
-        if not self.request.user.is_manager:
-            return Manager.objects.none()
-        return Manager.objects.select_related("user").order_by("-id")
+        return selectors.managers_for(self.request.user)
 
     def get_serializer_class(self):
         if self.request.method == "POST":
@@ -206,8 +177,6 @@ class ManagerListCreateView(generics.ListAPIView):
 
     @extend_schema(request=ManagerCreateSerializer, responses={201: ManagerSerializer})
     def post(self, request, *args, **kwargs):
-        if not request.user.is_manager:
-            raise PermissionDenied("Only bank managers may create managers.")
         serializer = ManagerCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         manager = services.create_manager(**serializer.validated_data)
@@ -218,9 +187,7 @@ class ManagerDetailView(generics.RetrieveUpdateAPIView):
     serializer_class = ManagerUpdateSerializer
 
     def get_queryset(self):
-        if not self.request.user.is_manager:
-            return Manager.objects.none()
-        return Manager.objects.select_related("user")
+        return selectors.managers_for(self.request.user)
 
     def get_permissions(self):
         if self.request.method not in permissions.SAFE_METHODS:

@@ -1,6 +1,11 @@
 """Test settings: the real settings, minus what only slows tests down or needs HTTPS."""
 
-from .settings import *  # noqa: F401,F403
+import os
+
+# Tests run with DEBUG off, like production, which refuses to start without a key.
+os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz")
+
+from .settings import *  # noqa: E402,F401,F403
 
 # Argon2 is deliberately slow; tests hash hundreds of passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

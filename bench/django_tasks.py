@@ -32,6 +32,7 @@ from django.db import connection, transaction  # noqa: E402
 from accounts import services as account_services  # noqa: E402
 from accounts.models import User  # noqa: E402
 from accounts.tokens import issue_tokens  # noqa: E402
+from onboarding import services as onboarding  # noqa: E402
 from transactions import services as ledger  # noqa: E402
 from transactions.audit import find_ledger_problems  # noqa: E402
 from transactions.models import Account, Transaction  # noqa: E402
@@ -75,7 +76,7 @@ def seed(customers: int, out: Path) -> dict:
         # Batches in one database transaction each: one WAL flush per batch, not per call.
         with transaction.atomic():
             for i, user in enumerate(users[start:start + 200], start=start):
-                customer = account_services.create_customer(
+                customer = onboarding.open_customer(
                     user=user, mobile_no=f"017{i:08d}", nid=f"{3000000000 + i}", age=30,
                     occupation="Benchmark", monthly_income=Decimal("50000.00"), account_type="savings",
                 )

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from bank_project.exceptions import Conflict
+from bank_project.errors import Conflict
 
 from .models import ContactMessage
 

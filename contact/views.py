@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsManager
-from bank_project.throttling import IPScopedRateThrottle
+from bank_project.api.throttling import IPScopedRateThrottle
 
 from . import selectors, services
 from .serializers import ContactMessageCreateSerializer, ContactMessageSerializer

@@ -4,7 +4,7 @@
 from django.contrib import admin, messages
 
 from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, is_manager
-from bank_project.exceptions import DomainError
+from bank_project.errors import DomainError
 
 from . import services
 from .models import Installment, Loan, Repayment

@@ -3,7 +3,7 @@ bare JSON array of the newest 100 rows. Left out of the OpenAPI schema (bank_pro
 
 from django.urls import path
 
-from bank_project.pagination import LegacyListPagination
+from bank_project.api.pagination import LegacyListPagination
 
 from . import views
 

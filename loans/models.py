@@ -12,11 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-ZERO = Decimal("0.00")
-
-
-def _money(**kwargs):
-    return models.DecimalField(max_digits=18, decimal_places=2, **kwargs)
+from bank_project.money import ZERO, money_field
 
 
 class Loan(models.Model):
@@ -32,12 +28,12 @@ class Loan(models.Model):
     customer = models.ForeignKey("accounts.Customer", on_delete=models.PROTECT, related_name="loans")
     # The customer account the loan is paid into and repaid from.
     account = models.ForeignKey("transactions.Account", on_delete=models.PROTECT, related_name="loans")
-    amount_requested = _money()
+    amount_requested = money_field()
     term_months = models.PositiveSmallIntegerField()
     purpose = models.CharField(max_length=255, blank=True)
     # Percent a year (12.00 = 12 %); the default at request time, a manager may set it on approval.
     annual_interest_rate = models.DecimalField(max_digits=5, decimal_places=2)
-    amount_approved = _money(null=True, blank=True)
+    amount_approved = money_field(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     request_date = models.DateTimeField(auto_now_add=True)
 
@@ -51,10 +47,10 @@ class Loan(models.Model):
         "transactions.Transaction", null=True, blank=True, on_delete=models.PROTECT, related_name="disbursed_loan"
     )
     # Fixed by the schedule on approval; the outstanding amounts fall with each repayment.
-    installment_amount = _money(null=True, blank=True)
-    total_interest = _money(default=ZERO)
-    outstanding_principal = _money(default=ZERO)
-    outstanding_interest = _money(default=ZERO)
+    installment_amount = money_field(null=True, blank=True)
+    total_interest = money_field(default=ZERO)
+    outstanding_principal = money_field(default=ZERO)
+    outstanding_interest = money_field(default=ZERO)
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -108,10 +104,10 @@ class Installment(models.Model):
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="installments")
     number = models.PositiveSmallIntegerField()
     due_date = models.DateField()
-    principal = _money()
-    interest = _money()
-    principal_paid = _money(default=ZERO)
-    interest_paid = _money(default=ZERO)
+    principal = money_field()
+    interest = money_field()
+    principal_paid = money_field(default=ZERO)
+    interest_paid = money_field(default=ZERO)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.UNPAID)
     paid_at = models.DateTimeField(null=True, blank=True)
 
@@ -154,9 +150,9 @@ class Repayment(models.Model):
     transaction = models.OneToOneField(
         "transactions.Transaction", on_delete=models.PROTECT, related_name="loan_repayment"
     )
-    amount = _money()
-    principal = _money()
-    interest = _money()
+    amount = money_field()
+    principal = money_field()
+    interest = money_field()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

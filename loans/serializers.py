@@ -4,8 +4,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.serializers import StrictSerializerMixin
-from transactions.serializers import MoneyField
+from bank_project.api.mixins import StrictSerializerMixin
+from bank_project.money import MoneyField, money_output
 
 from . import selectors
 from .models import Installment, Loan, Repayment
@@ -73,10 +73,9 @@ class RepayLoanSerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 class InstallmentSerializer(serializers.ModelSerializer):
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
-    amount_paid = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
-    amount_due = serializers.DecimalField(
-        max_digits=18, decimal_places=2, read_only=True, help_text="What remains to pay on this installment."
+    amount = money_output(read_only=True)
+    amount_paid = money_output(read_only=True)
+    amount_due = money_output(read_only=True, help_text="What remains to pay on this installment."
     )
     status = serializers.SerializerMethodField(help_text="unpaid, partially_paid, paid or overdue.")
     days_past_due = serializers.SerializerMethodField()
@@ -115,7 +114,7 @@ class LoanSerializer(serializers.ModelSerializer):
     customer_name = serializers.SerializerMethodField()
     account_no = serializers.CharField(source="account.account_no", read_only=True)
     decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True, default=None)
-    outstanding_total = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    outstanding_total = money_output(read_only=True)
 
     class Meta:
         model = Loan
@@ -146,7 +145,7 @@ class LoanDetailSerializer(LoanSerializer):
                   "repayments"]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.DecimalField(max_digits=18, decimal_places=2))
+    @extend_schema_field(money_output())
     def get_amount_overdue(self, loan) -> str:
         today = self.context.get("today") or timezone.localdate()
         total = sum(
@@ -160,8 +159,7 @@ class RepayResultSerializer(LoanDetailSerializer):
     """The loan after the repayment, with the repayment made and the account balance after it."""
 
     repayment = RepaymentSerializer(read_only=True, help_text="The repayment just made.")
-    balance = serializers.DecimalField(
-        max_digits=18, decimal_places=2, read_only=True, help_text="Your account's balance after the repayment."
+    balance = money_output(read_only=True, help_text="Your account's balance after the repayment."
     )
 
     class Meta(LoanDetailSerializer.Meta):
@@ -172,18 +170,17 @@ class RepayResultSerializer(LoanDetailSerializer):
 class PreviewInstallmentSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     due_date = serializers.DateField()
-    principal = serializers.DecimalField(max_digits=18, decimal_places=2)
-    interest = serializers.DecimalField(max_digits=18, decimal_places=2)
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    principal = money_output()
+    interest = money_output()
+    amount = money_output()
 
 
 class LoanPreviewSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    amount = money_output()
     term_months = serializers.IntegerField()
     annual_interest_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
-    installment_amount = serializers.DecimalField(
-        max_digits=18, decimal_places=2, help_text="The monthly installment (the last one may differ by cents)."
+    installment_amount = money_output(help_text="The monthly installment (the last one may differ by cents)."
     )
-    total_interest = serializers.DecimalField(max_digits=18, decimal_places=2)
-    total_repayable = serializers.DecimalField(max_digits=18, decimal_places=2)
+    total_interest = money_output()
+    total_repayable = money_output()
     installments = PreviewInstallmentSerializer(many=True)

@@ -17,13 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Customer, User
-from bank_project.exceptions import Conflict, DomainError
+from bank_project.errors import Conflict, DomainError
+from bank_project.money import CENT, validate_amount
 from transactions.models import Account, Transaction
-from transactions.services import by_code, by_pk, lock_accounts, post_transaction, validate_amount
+from transactions.services import Posting, by_code, by_pk, lock_accounts, post_transaction
 
 from .models import ZERO, Installment, Loan, Repayment
 
-CENT = Decimal("0.01")
 MIN_TERM_MONTHS = 1
 MAX_TERM_MONTHS = 360
 MAX_ANNUAL_RATE = Decimal("100.00")
@@ -112,13 +112,7 @@ def validate_terms(*, term_months, annual_interest_rate) -> None:
 
 
 def _check_loan_amount(amount, *, field: str = "amount") -> Decimal:
-    if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise InvalidLoanAmount(f"The {field} must be a number.")
-    if amount <= 0:
-        raise InvalidLoanAmount(f"The {field} must be greater than zero.")
-    if amount != amount.quantize(CENT):
-        raise InvalidLoanAmount(f"The {field} can have at most 2 decimal places.")
-    return amount
+    return validate_amount(amount, what=field, error=InvalidLoanAmount)
 
 
 def monthly_payment(*, amount: Decimal, term_months: int, annual_interest_rate: Decimal) -> Decimal:
@@ -302,7 +296,7 @@ def approve_loan(
     loan.annual_interest_rate = rate
     loan.decided_by = decided_by
     loan.decided_at = now
-    loan.disbursement = disbursement
+    loan.disbursement = disbursement.transaction
     loan.installment_amount = schedule[0].amount
     loan.total_interest = total_interest
     loan.outstanding_principal = amount_approved
@@ -366,10 +360,19 @@ def allocate_repayment(installments: list[Installment], amount: Decimal) -> list
     return allocations
 
 
+@dataclass(frozen=True)
+class RepaymentResult:
+    """A repayment, the ledger posting that paid it, and the customer's balance after it."""
+
+    repayment: Repayment
+    posting: Posting
+    balance_after: Decimal
+
+
 @transaction.atomic
-def repay_loan(*, loan: Loan, amount: Decimal, performed_by: User) -> Repayment:
+def repay_loan(*, loan: Loan, amount: Decimal, performed_by: User) -> RepaymentResult:
     """Debit the customer's account and pay the loan down: customer −(P+I), receivable +P, interest income +I."""
-    validate_amount(amount)
+    validate_amount(amount, maximum=settings.MAX_TRANSACTION_AMOUNT)
     loan = _lock_loan(loan)
     if loan.status == Loan.Status.PAID:
         raise LoanNotRepayable("This loan is already fully repaid.")
@@ -395,7 +398,7 @@ def repay_loan(*, loan: Loan, amount: Decimal, performed_by: User) -> Repayment:
         legs.append((receivable, principal))
     if interest:
         legs.append((by_code(accounts, Account.INTEREST_INCOME), interest))
-    tx = post_transaction(
+    posting = post_transaction(
         kind=Transaction.Kind.LOAN_REPAYMENT,
         legs=legs,
         amount=amount,
@@ -427,7 +430,7 @@ def repay_loan(*, loan: Loan, amount: Decimal, performed_by: User) -> Repayment:
         loan.paid_at = now
         update += ["status", "paid_at"]
     loan.save(update_fields=update)
-    repayment = Repayment.objects.create(loan=loan, transaction=tx, amount=amount, principal=principal,
-                                         interest=interest)
-    repayment.balance_after = customer_account.balance
-    return repayment
+    repayment = Repayment.objects.create(loan=loan, transaction=posting.transaction, amount=amount,
+                                         principal=principal, interest=interest)
+    return RepaymentResult(repayment=repayment, posting=posting,
+                           balance_after=posting.balance_after(customer_account))

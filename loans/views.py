@@ -10,9 +10,9 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsCustomer, IsCustomerOrManager, IsManager
-from transactions.idempotency import run_idempotently
-from transactions.views import IDEMPOTENCY_PARAMETER, MoneyMovementThrottle
+from accounts.permissions import IsCustomer, IsManager
+from bank_project.api.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently
+from bank_project.api.throttling import MoneyMovementThrottle
 
 from . import selectors, services
 from .serializers import (
@@ -24,17 +24,19 @@ from .serializers import (
     LoanSerializer,
     RejectLoanSerializer,
     RepayLoanSerializer,
+    RepaymentSerializer,
     RepayResultSerializer,
 )
 
 
-def _detail(request, loan, status_code=status.HTTP_200_OK, serializer_class=LoanDetailSerializer, **extra):
+def _loan_data(request, loan) -> dict:
     """The loan as the caller sees it now, schedule included (read back through the scoped selector)."""
     loan = selectors.loan_details_for(request.user).get(pk=loan.pk)
-    for name, value in extra.items():
-        setattr(loan, name, value)
-    context = {"request": request, "today": timezone.localdate()}
-    return Response(serializer_class(loan, context=context).data, status=status_code)
+    return LoanDetailSerializer(loan, context={"request": request, "today": timezone.localdate()}).data
+
+
+def _detail(request, loan, status_code=status.HTTP_200_OK) -> Response:
+    return Response(_loan_data(request, loan), status=status_code)
 
 
 class LoanListCreateView(generics.ListCreateAPIView):
@@ -49,7 +51,7 @@ class LoanListCreateView(generics.ListCreateAPIView):
     def get_permissions(self):
         if self.request.method == "POST":
             return [IsCustomer()]
-        return [IsCustomerOrManager()]
+        return [(IsCustomer | IsManager)()]
 
     def get_queryset(self):
         return selectors.loans_for(self.request.user)
@@ -71,7 +73,7 @@ class LoanPreviewView(APIView):
     """The schedule a loan of `amount` over `term_months` would have if approved today at
     today's rate. Nothing is stored."""
 
-    permission_classes = [IsCustomerOrManager]
+    permission_classes = [IsCustomer | IsManager]
 
     @extend_schema(parameters=[LoanPreviewQuerySerializer], responses={200: LoanPreviewSerializer})
     def get(self, request):
@@ -85,7 +87,7 @@ class LoanDetailView(generics.RetrieveAPIView):
     """One loan with its schedule: installments past due and not fully paid show as `overdue`."""
 
     serializer_class = LoanDetailSerializer
-    permission_classes = [IsCustomerOrManager]
+    permission_classes = [IsCustomer | IsManager]
 
     def get_queryset(self):
         return selectors.loan_details_for(self.request.user)
@@ -161,8 +163,10 @@ class RepayLoanView(_LoanActionView):
         loan = self.get_loan(pk)
 
         def repay():
-            repayment = services.repay_loan(loan=loan, performed_by=request.user, **serializer.validated_data)
-            return _detail(request, loan, serializer_class=RepayResultSerializer, repayment=repayment,
-                           balance=repayment.balance_after)
+            result = services.repay_loan(loan=loan, performed_by=request.user, **serializer.validated_data)
+            data = _loan_data(request, loan)
+            data["repayment"] = RepaymentSerializer(result.repayment).data
+            data["balance"] = f"{result.balance_after:.2f}"
+            return Response(data)
 
         return run_idempotently(request, repay)

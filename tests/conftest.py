@@ -4,6 +4,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue_tokens
+from transactions.services import ensure_internal_accounts
 
 from .factories import CustomerFactory, ManagerFactory, fund
 
@@ -19,6 +20,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def internal_accounts(request):
+    """The bank's own accounts (cash, loans receivable, ...), made by a migration. A
+    transactional test empties the database after it ran, so every test that uses the
+    database gets them back here; the services never re-create them."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & {"db", "transactional_db"}:
+        return
+    transactional = bool(names & {"transactional_db", "live_server"}) or bool(marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    ensure_internal_accounts()
 
 
 def client_for(user) -> APIClient:

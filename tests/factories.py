@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from accounts import services as account_services
 from accounts.models import Customer, Manager
+from onboarding import services as onboarding
 from transactions import services as ledger
 
 User = get_user_model()
@@ -45,7 +46,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         # Through the service: the customer's bank account opens with the profile.
-        return account_services.create_customer(**kwargs)
+        return onboarding.open_customer(**kwargs)
 
 
 class ManagerFactory(factory.django.DjangoModelFactory):

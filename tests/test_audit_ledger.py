@@ -43,7 +43,7 @@ def busy_ledger(funded_customer, other_customer, manager):
     transfer = ledger.transfer(
         source=funded_customer.account, recipient_account_no=other_customer.account.account_no,
         amount=Decimal("25.33"), performed_by=funded_customer.user,
-    )
+    ).transaction
     ledger.reverse(original=transfer, reason="sent twice", performed_by=manager.user)
     loan = loans.request_loan(customer=funded_customer, amount_requested=Decimal("7777.77"), term_months=7)
     loan = loans.approve_loan(loan=loan, amount_approved=Decimal("7777.77"), decided_by=manager.user,

@@ -28,7 +28,6 @@ def production_env(**extra) -> dict:
         DJANGO_SETTINGS_MODULE="bank_project.settings",
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
-        REQUIRE_SECRET_KEY="1",
         ALLOWED_HOSTS="example.com",
         PYTHONDONTWRITEBYTECODE="1",
     )

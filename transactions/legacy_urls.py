@@ -5,7 +5,7 @@ Loans mount their old paths (/api/transactions/loans/...) from loans/legacy_urls
 
 from django.urls import include, path
 
-from bank_project.pagination import LegacyListPagination
+from bank_project.api.pagination import LegacyListPagination
 
 from . import views
 

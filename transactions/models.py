@@ -6,11 +6,12 @@ triggers refuse UPDATE and DELETE, see migration 0002); mistakes are reversed, n
 """
 
 import secrets
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from bank_project.money import ZERO, money_field
 
 
 def luhn_check_digit(digits: str) -> str:
@@ -66,7 +67,7 @@ class Account(models.Model):
     code = models.CharField(max_length=32, unique=True, null=True, blank=True)
     name = models.CharField(max_length=100, blank=True)
     currency = models.CharField(max_length=3, default="BDT")
-    balance = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+    balance = money_field(default=ZERO)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     opened_at = models.DateTimeField(auto_now_add=True)
 
@@ -106,7 +107,7 @@ class Transaction(models.Model):
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    amount = money_field()
     currency = models.CharField(max_length=3)
     # Where the money came from and went to, for history queries; the entries are the truth.
     source = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="outgoing_transactions")
@@ -145,8 +146,8 @@ class Entry(models.Model):
 
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
-    amount = models.DecimalField(max_digits=18, decimal_places=2)
-    balance_after = models.DecimalField(max_digits=18, decimal_places=2)
+    amount = money_field()
+    balance_after = money_field()
 
     class Meta:
         ordering = ["id"]

@@ -4,12 +4,17 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
 from django.utils import timezone
+from rest_framework import status
 
 from accounts.models import User
+from bank_project.errors import DomainError
 
 from .models import Account, Entry, Transaction
+from .services import AccountNotFound
 
 _PARTIES = (
     "source__customer__user",
@@ -30,7 +35,7 @@ def transactions_for(user: User) -> QuerySet[Transaction]:
 
 # What a row of the ledger list shows, read as flat values: building six model instances
 # per row (the transaction and its joined accounts, user and reversals) was most of the
-# CPU of a 100-row page (make bench, cProfile).
+# CPU of a 100-row page (docs/benchmarks.md).
 TRANSACTION_ROW_COLUMNS = (
     "id", "reference", "kind", "amount", "currency", "description", "created_at", "performed_by_id",
     "source__account_no", "destination__account_no", "performed_by__username", "reverses__reference",
@@ -65,6 +70,49 @@ def customer_account_id(user: User) -> int | None:
         return None
     account = getattr(customer, "account", None)
     return account.pk if account is not None else None
+
+
+class NoBankAccount(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "permission_denied"
+    default_message = "You have no bank account yet; create your customer profile first."
+
+
+def own_account(user: User) -> Account:
+    """The caller's customer account, as loaded with the user by authentication."""
+    account = getattr(user.customer, "account", None) if user.is_customer else None
+    if account is None:
+        raise NoBankAccount()
+    return account
+
+
+def deposit_account(user: User, account_no: str | None) -> Account:
+    """The account a deposit credits: a customer's own; a manager's teller deposit names one."""
+    if user.is_manager and account_no:
+        account = Account.objects.filter(account_no=account_no, kind=Account.Kind.CUSTOMER).first()
+        if account is None:
+            raise AccountNotFound()
+        return account
+    if user.is_customer:
+        account = own_account(user)
+        if account_no and account.account_no != account_no:
+            raise ValidationError({"account_no": ["You can deposit only into your own account; send a transfer instead."]})
+        return account
+    raise ValidationError({"account_no": ["Managers must say which account the deposit is for."]})
+
+
+def statement_account(user: User, account_no: str | None) -> Account:
+    """The account a statement is about: a customer's own; a manager names one."""
+    accounts = accounts_for(user)
+    if account_no:
+        account = accounts.filter(account_no=account_no).first()
+    elif user.is_customer:
+        account = accounts.first()
+    else:
+        raise ValidationError({"account_no": ["Managers must say which account to report on."]})
+    if account is None:
+        raise Http404("No such account.")
+    return account
 
 
 def accounts_for(user: User) -> QuerySet[Account]:

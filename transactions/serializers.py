@@ -1,41 +1,11 @@
-from decimal import Decimal
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from accounts.serializers import StrictSerializerMixin
+from bank_project.api.mixins import StrictSerializerMixin
+from bank_project.money import MoneyField, money_output
 
 from .models import Account, Entry, Transaction, is_valid_account_no
-
-
-class MoneyField(serializers.DecimalField):
-    """An amount: a JSON string or number, > 0, at most 2 decimal places, under the limit."""
-
-    def __init__(self, **kwargs):
-        limit = settings.MAX_TRANSACTION_AMOUNT
-        too_large = f"The amount cannot exceed {limit} per transaction."
-        kwargs.setdefault("max_digits", 18)
-        kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("min_value", Decimal("0.01"))
-        kwargs.setdefault("max_value", limit)
-        # Messages must be in place before DRF builds its min/max validators from them.
-        kwargs["error_messages"] = {
-            "invalid": "Enter the amount as a number, e.g. 125.50.",
-            "min_value": "The amount must be greater than zero.",
-            "max_value": too_large,
-            "max_decimal_places": "The amount can have at most 2 decimal places.",
-            "max_whole_digits": too_large,
-            "max_digits": too_large,
-            "max_string_length": "The amount is too long.",
-            **kwargs.get("error_messages", {}),
-        }
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):  # True would otherwise read as 1
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class AccountNumberField(serializers.CharField):
@@ -128,8 +98,7 @@ class TransferRowSerializer(_MovementRowSerializer):
 
 
 class MovementResultMixin(serializers.Serializer):
-    balance = serializers.DecimalField(
-        max_digits=18, decimal_places=2, read_only=True, help_text="Your account's balance after this transaction."
+    balance = money_output(read_only=True, help_text="Your account's balance after this transaction."
     )
 
 
@@ -183,7 +152,7 @@ class TransactionRowSerializer(TransactionSerializer):
     """TransactionSerializer's output for a row of selectors.transaction_rows_for (a dict).
 
     Written by hand for the list's 100-row pages, where DRF's per-field machinery and
-    model instances cost most of the CPU (make bench, cProfile). The fields declared above
+    model instances cost most of the CPU (docs/benchmarks.md). The fields declared above
     still describe the shape in the schema, and a test checks that both serializers give
     the same JSON for every kind of row and caller.
     """
@@ -220,8 +189,7 @@ def _customer_caller(context):
 
 class EntrySerializer(serializers.ModelSerializer):
     account_no = serializers.CharField(source="account.account_no", read_only=True)
-    balance_after = serializers.DecimalField(
-        max_digits=18, decimal_places=2, read_only=True, allow_null=True,
+    balance_after = money_output(read_only=True, allow_null=True,
         help_text="The account's balance after this entry; null on another customer's account.",
     )
 
@@ -270,8 +238,8 @@ class StatementLineSerializer(serializers.Serializer):
     reference = serializers.CharField()
     kind = serializers.CharField()
     description = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
-    balance_after = serializers.DecimalField(max_digits=18, decimal_places=2)
+    amount = money_output()
+    balance_after = money_output()
 
 
 class StatementSerializer(serializers.Serializer):
@@ -279,9 +247,9 @@ class StatementSerializer(serializers.Serializer):
     currency = serializers.CharField()
     date_from = serializers.DateField()
     date_to = serializers.DateField()
-    opening_balance = serializers.DecimalField(max_digits=18, decimal_places=2)
-    closing_balance = serializers.DecimalField(max_digits=18, decimal_places=2)
-    total_credits = serializers.DecimalField(max_digits=18, decimal_places=2)
-    total_debits = serializers.DecimalField(max_digits=18, decimal_places=2)
+    opening_balance = money_output()
+    closing_balance = money_output()
+    total_credits = money_output()
+    total_debits = money_output()
     truncated = serializers.BooleanField(help_text="More entries exist than this statement shows; narrow the dates.")
     entries = StatementLineSerializer(many=True)

@@ -8,6 +8,7 @@ zero) and the new balances, and commits. Any failure leaves nothing behind.
 
 import logging
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,11 +16,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from accounts.models import Customer, User
-from bank_project.exceptions import Conflict, DomainError
+from bank_project.errors import Conflict, DomainError
+from bank_project.money import InvalidAmount, validate_amount  # noqa: F401 (callers catch services.InvalidAmount)
 
 from .models import Account, Entry, Transaction, generate_account_no
 
-CENT = Decimal("0.01")
 logger = logging.getLogger("bank.ledger")
 
 # The bank's own accounts: the other side of money entering or leaving customers' hands.
@@ -31,11 +32,6 @@ INTERNAL_ACCOUNTS = {
 
 
 # --- Domain errors ---------------------------------------------------------------------
-
-
-class InvalidAmount(DomainError):
-    code = "invalid_amount"
-    default_message = "The amount must be a positive number of at most 2 decimal places."
 
 
 class InsufficientFunds(DomainError):
@@ -68,6 +64,11 @@ class AlreadyReversed(Conflict):
     default_message = "This transaction has already been reversed."
 
 
+class ReasonRequired(DomainError):
+    code = "reason_required"
+    default_message = "A reason is required to reverse a transaction."
+
+
 class NotReversible(DomainError):
     code = "not_reversible"
     default_message = "This transaction cannot be reversed."
@@ -96,24 +97,25 @@ def open_customer_account(*, customer: Customer) -> Account:
     raise RuntimeError("Could not draw a free account number after 10 attempts.")
 
 
-def validate_amount(amount) -> Decimal:
-    """The service's own guard; serializers refuse bad amounts earlier with field errors."""
-    if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise InvalidAmount("The amount must be a number.")
-    if amount <= 0:
-        raise InvalidAmount("The amount must be greater than zero.")
-    if amount != amount.quantize(CENT):
-        raise InvalidAmount("The amount can have at most 2 decimal places.")
-    if amount > settings.MAX_TRANSACTION_AMOUNT:
-        raise InvalidAmount(f"The amount cannot exceed {settings.MAX_TRANSACTION_AMOUNT} per transaction.")
-    return amount
-
-
 def new_reference() -> str:
     return "TX" + secrets.token_hex(8).upper()
 
 
 # --- Posting ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Posting:
+    """What a ledger service wrote: the transaction and its entries, each with the
+    balance its account was left with."""
+
+    transaction: Transaction
+    entries: tuple[Entry, ...]
+
+    def balance_after(self, account) -> Decimal:
+        """The balance `account` (an Account or its pk) was left with by this posting."""
+        account_id = getattr(account, "pk", account)
+        return next(entry.balance_after for entry in self.entries if entry.account_id == account_id)
 
 
 def ensure_internal_accounts(account_model=Account) -> None:
@@ -135,17 +137,14 @@ def lock_accounts(*, ids=(), codes=(), account_nos=()) -> list[Account]:
     condition = Q(pk__in=list(ids)) | Q(code__in=list(codes)) | Q(account_no__in=list(account_nos))
     # of=("self",): lock the account rows only, not the joined customer and user rows.
     locking = Account.objects.select_related("customer__user").select_for_update(of=("self",))
-    accounts = list(locking.filter(condition).order_by("pk"))
-    if codes and not set(codes) <= {account.code for account in accounts}:
-        # The migration made them; a test database flush may have removed them since.
-        with transaction.atomic():
-            ensure_internal_accounts()
-        accounts = list(locking.filter(condition).order_by("pk"))
-    return accounts
+    return list(locking.filter(condition).order_by("pk"))
 
 
 def by_code(accounts: list[Account], code: str) -> Account:
-    return next(account for account in accounts if account.code == code)
+    account = next((account for account in accounts if account.code == code), None)
+    if account is None:  # made by migrate; a missing one is a broken deployment, not bad input
+        raise RuntimeError(f"The bank's internal account {code!r} is missing: run manage.py migrate.")
+    return account
 
 
 def by_pk(accounts: list[Account], pk: int) -> Account:
@@ -170,7 +169,7 @@ def post_transaction(
     description: str = "",
     reverses: Transaction | None = None,
     allow_frozen: bool = False,
-) -> Transaction:
+) -> Posting:
     """Write one balanced transaction. Call inside transaction.atomic, with every account
     in `legs` locked by lock_accounts (the instances it returned).
 
@@ -204,17 +203,16 @@ def post_transaction(
         account.balance += signed
         entries.append(Entry(transaction=tx, account_id=account.pk, amount=signed, balance_after=account.balance))
     Entry.objects.bulk_create(entries)
-    tx.posted_entries = entries
     Transaction.reversal.related.set_cached_value(tx, None)  # new: not reversed, no need to ask
     _write_balances({account.pk: account.balance for account, _ in legs})
-    return tx
+    return Posting(transaction=tx, entries=tuple(entries))
 
 
 def _write_balances(balances: dict) -> None:
     """The new balances of the locked accounts, in one UPDATE.
 
     Written as SQL: the same statement through QuerySet.update(balance=Case(When(...)))
-    cost about 10% of a transfer's Python CPU to compile (py-spy --gil, make bench).
+    is costly to compile on every transfer (docs/benchmarks.md).
     """
     table, pk, balance = Account._meta.db_table, Account._meta.pk.column, Account._meta.get_field("balance").column
     quote = connection.ops.quote_name
@@ -231,49 +229,55 @@ def _write_balances(balances: dict) -> None:
 # --- Customer operations -------------------------------------------------------------------
 
 
-@transaction.atomic
-def deposit(*, account: Account, amount: Decimal, performed_by: User | None, description: str = "") -> Transaction:
-    """Credit `account`; cash comes into the bank."""
-    validate_amount(amount)
-    accounts = lock_accounts(ids=[account.pk], codes=[Account.CASH])
-    customer_account, cash = by_pk(accounts, account.pk), by_code(accounts, Account.CASH)
+def post_against_internal(
+    *, kind: str, account: Account, internal_code: str, amount: Decimal, credit: bool,
+    performed_by: User | None, description: str,
+) -> Posting:
+    """Move `amount` between a customer's `account` and one of the bank's own accounts:
+    into the customer's account when `credit`, out of it otherwise. Call inside
+    transaction.atomic; it locks both accounts."""
+    validate_amount(amount, maximum=settings.MAX_TRANSACTION_AMOUNT)
+    accounts = lock_accounts(ids=[account.pk], codes=[internal_code])
+    customer_account, internal = by_pk(accounts, account.pk), by_code(accounts, internal_code)
+    signed = amount if credit else -amount
     return post_transaction(
-        kind=Transaction.Kind.DEPOSIT,
-        legs=[(customer_account, amount), (cash, -amount)],
+        kind=kind,
+        legs=[(customer_account, signed), (internal, -signed)],
         amount=amount,
-        source=cash,
-        destination=customer_account,
+        source=internal if credit else customer_account,
+        destination=customer_account if credit else internal,
         performed_by=performed_by,
-        description=description or "Deposit",
+        description=description,
     )
 
 
 @transaction.atomic
-def withdraw(*, account: Account, amount: Decimal, performed_by: User | None, description: str = "") -> Transaction:
+def deposit(*, account: Account, amount: Decimal, performed_by: User | None, description: str = "") -> Posting:
+    """Credit `account`; cash comes into the bank (a teller deposit)."""
+    return post_against_internal(
+        kind=Transaction.Kind.DEPOSIT, account=account, internal_code=Account.CASH, amount=amount, credit=True,
+        performed_by=performed_by, description=description or "Deposit",
+    )
+
+
+@transaction.atomic
+def withdraw(*, account: Account, amount: Decimal, performed_by: User | None, description: str = "") -> Posting:
     """Debit `account`; cash leaves the bank. Refused when the balance is short."""
-    validate_amount(amount)
-    accounts = lock_accounts(ids=[account.pk], codes=[Account.CASH])
-    customer_account, cash = by_pk(accounts, account.pk), by_code(accounts, Account.CASH)
-    return post_transaction(
-        kind=Transaction.Kind.WITHDRAWAL,
-        legs=[(customer_account, -amount), (cash, amount)],
-        amount=amount,
-        source=customer_account,
-        destination=cash,
-        performed_by=performed_by,
-        description=description or "Withdrawal",
+    return post_against_internal(
+        kind=Transaction.Kind.WITHDRAWAL, account=account, internal_code=Account.CASH, amount=amount, credit=False,
+        performed_by=performed_by, description=description or "Withdrawal",
     )
 
 
 @transaction.atomic
 def transfer(
     *, source: Account, recipient_account_no: str, amount: Decimal, performed_by: User | None, description: str = ""
-) -> Transaction:
+) -> Posting:
     """Move `amount` from `source` to the customer account numbered `recipient_account_no`.
 
     The recipient is found and both accounts are locked by the same statement.
     """
-    validate_amount(amount)
+    validate_amount(amount, maximum=settings.MAX_TRANSACTION_AMOUNT)
     if source.account_no == recipient_account_no:
         raise SameAccount()
     accounts = lock_accounts(ids=[source.pk], account_nos=[recipient_account_no])
@@ -298,14 +302,14 @@ def transfer(
 
 
 @transaction.atomic
-def reverse(*, original: Transaction, reason: str, performed_by: User) -> Transaction:
+def reverse(*, original: Transaction, reason: str, performed_by: User) -> Posting:
     """Post the original's entries with their signs flipped, pointing at it. Once only.
 
     Loan disbursements and repayments are reversed through the loan, not here: reversing
     them alone would leave the loan's schedule out of step with the ledger.
     """
     if not reason or not reason.strip():
-        raise DomainError("A reason is required to reverse a transaction.")
+        raise ReasonRequired()
     if original.kind == Transaction.Kind.REVERSAL:
         raise NotReversible("A reversal cannot itself be reversed; post a new transaction instead.")
     if original.kind in (Transaction.Kind.LOAN_DISBURSEMENT, Transaction.Kind.LOAN_REPAYMENT):

@@ -6,18 +6,18 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsCustomer, IsCustomerOrManager, IsManager
-from bank_project.pagination import LedgerCursorPagination
-from bank_project.renderers import CSVRenderer, JSONRenderer
-from bank_project.throttling import ScopedRateThrottle
+from accounts.permissions import IsCustomer, IsManager
+from bank_project.api.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently
+from bank_project.api.pagination import LedgerCursorPagination
+from bank_project.api.renderers import CSVRenderer, JSONRenderer
+from bank_project.api.throttling import MoneyMovementThrottle
 
 from . import selectors, services
-from .idempotency import run_idempotently
 from .models import Account, Transaction
 from .serializers import (
     AccountSerializer,
@@ -38,33 +38,7 @@ from .serializers import (
     WithdrawalSerializer,
 )
 
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Retry-safe key (1-255 printable ASCII characters). The same key and body replay the "
-    "first response without moving money again; the same key with another body is refused (422).",
-)
-
 RENDERERS_WITH_CSV = [JSONRenderer, CSVRenderer] + ([BrowsableAPIRenderer] if settings.DEBUG else [])
-
-
-class MoneyMovementThrottle(ScopedRateThrottle):
-    """Counts only the POSTs that move money, per user."""
-
-    def allow_request(self, request, view):
-        if request.method != "POST":
-            return True
-        return super().allow_request(request, view)
-
-
-def own_account(user) -> Account:
-    """The caller's customer account, as loaded with the user by authentication."""
-    account = getattr(user.customer, "account", None) if user.is_customer else None
-    if account is None:
-        raise PermissionDenied("You have no bank account yet; create your customer profile first.")
-    return account
 
 
 class MoneyMovementView(generics.ListCreateAPIView):
@@ -74,7 +48,7 @@ class MoneyMovementView(generics.ListCreateAPIView):
     kind: str
     input_serializer_class: type
     result_serializer_class: type
-    permission_classes = [IsCustomerOrManager]
+    permission_classes = [IsCustomer | IsManager]
     # Who may move money, where that differs from who may read the history.
     post_permission_classes = None
     throttle_classes = [MoneyMovementThrottle]
@@ -97,14 +71,10 @@ class MoneyMovementView(generics.ListCreateAPIView):
         raise NotImplementedError
 
 
-def _result(serializer_class, tx, balance) -> Response:
-    data = serializer_class(tx).data
-    data["balance"] = f"{balance:.2f}"
+def _result(serializer_class, posting, account) -> Response:
+    data = serializer_class(posting.transaction).data
+    data["balance"] = f"{posting.balance_after(account):.2f}"
     return Response(data, status=status.HTTP_201_CREATED)
-
-
-def _balance_after(tx, account_pk: int):
-    return next(entry.balance_after for entry in tx.posted_entries if entry.account_id == account_pk)
 
 
 @extend_schema(parameters=[IDEMPOTENCY_PARAMETER], request=DepositSerializer, responses={201: DepositResultSerializer})
@@ -114,24 +84,11 @@ class DepositView(MoneyMovementView):
     input_serializer_class = DepositSerializer
 
     def move(self, data):
-        user = self.request.user
-        if "account_no" in data:
-            if user.is_manager:
-                account = Account.objects.filter(account_no=data["account_no"], kind=Account.Kind.CUSTOMER).first()
-                if account is None:
-                    raise services.AccountNotFound()
-            else:
-                account = own_account(user)
-                if account.account_no != data["account_no"]:
-                    raise ValidationError(
-                        {"account_no": ["You can deposit only into your own account; send a transfer instead."]}
-                    )
-        elif user.is_customer:
-            account = own_account(user)
-        else:
-            raise ValidationError({"account_no": ["Managers must say which account the deposit is for."]})
-        tx = services.deposit(account=account, amount=data["amount"], performed_by=user, description=data["description"])
-        return _result(DepositResultSerializer, tx, _balance_after(tx, account.pk))
+        account = selectors.deposit_account(self.request.user, data.get("account_no"))
+        posting = services.deposit(
+            account=account, amount=data["amount"], performed_by=self.request.user, description=data["description"]
+        )
+        return _result(DepositResultSerializer, posting, account)
 
 
 @extend_schema(parameters=[IDEMPOTENCY_PARAMETER], request=WithdrawalSerializer, responses={201: WithdrawalResultSerializer})
@@ -142,11 +99,11 @@ class WithdrawalView(MoneyMovementView):
     post_permission_classes = [IsCustomer]
 
     def move(self, data):
-        account = own_account(self.request.user)
-        tx = services.withdraw(
+        account = selectors.own_account(self.request.user)
+        posting = services.withdraw(
             account=account, amount=data["amount"], performed_by=self.request.user, description=data["description"]
         )
-        return _result(WithdrawalResultSerializer, tx, _balance_after(tx, account.pk))
+        return _result(WithdrawalResultSerializer, posting, account)
 
 
 @extend_schema(parameters=[IDEMPOTENCY_PARAMETER], request=TransferSerializer, responses={201: TransferResultSerializer})
@@ -157,15 +114,15 @@ class BalanceTransferView(MoneyMovementView):
     post_permission_classes = [IsCustomer]
 
     def move(self, data):
-        account = own_account(self.request.user)
-        tx = services.transfer(
+        account = selectors.own_account(self.request.user)
+        posting = services.transfer(
             source=account,
             recipient_account_no=data["recipient_account_no"],
             amount=data["amount"],
             performed_by=self.request.user,
             description=data["description"],
         )
-        return _result(TransferResultSerializer, tx, _balance_after(tx, account.pk))
+        return _result(TransferResultSerializer, posting, account)
 
 
 class CSVExportMixin:
@@ -197,7 +154,7 @@ class TransactionListView(CSVExportMixin, generics.ListAPIView):
     account number or description; `?format=csv` to export."""
 
     serializer_class = TransactionRowSerializer
-    permission_classes = [IsCustomerOrManager]
+    permission_classes = [IsCustomer | IsManager]
     pagination_class = LedgerCursorPagination
     filterset_class = selectors.TransactionFilter
     search_fields = ["=reference", "=source__account_no", "=destination__account_no", "description"]
@@ -209,7 +166,7 @@ class TransactionListView(CSVExportMixin, generics.ListAPIView):
 
 class TransactionDetailView(generics.RetrieveAPIView):
     serializer_class = TransactionDetailSerializer
-    permission_classes = [IsCustomerOrManager]
+    permission_classes = [IsCustomer | IsManager]
 
     def get_queryset(self):
         return selectors.transactions_for(self.request.user).prefetch_related("entries__account")
@@ -223,8 +180,8 @@ class ReverseTransactionView(APIView):
         serializer = ReverseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         original = get_object_or_404(Transaction, pk=pk)
-        reversal = services.reverse(original=original, reason=serializer.validated_data["reason"], performed_by=request.user)
-        reversal = selectors.transactions_for(request.user).prefetch_related("entries__account").get(pk=reversal.pk)
+        posting = services.reverse(original=original, reason=serializer.validated_data["reason"], performed_by=request.user)
+        reversal = selectors.transactions_for(request.user).prefetch_related("entries__account").get(pk=posting.transaction.pk)
         return Response(TransactionDetailSerializer(reversal).data, status=status.HTTP_201_CREATED)
 
 
@@ -232,7 +189,7 @@ class AccountListView(generics.ListAPIView):
     """A manager: every account, filterable by kind and status; a customer: their own."""
 
     serializer_class = AccountSerializer
-    permission_classes = [IsCustomerOrManager]
+    permission_classes = [IsCustomer | IsManager]
     filterset_fields = ["kind", "status"]
     search_fields = ["=account_no", "customer__user__username", "customer__user__last_name"]
 
@@ -242,7 +199,7 @@ class AccountListView(generics.ListAPIView):
 
 class AccountDetailView(generics.RetrieveAPIView):
     serializer_class = AccountSerializer
-    permission_classes = [IsCustomerOrManager]
+    permission_classes = [IsCustomer | IsManager]
     lookup_field = "account_no"
 
     def get_queryset(self):
@@ -275,7 +232,7 @@ class StatementView(APIView):
     """The caller's account statement (a manager: any account, by `account_no`):
     entries with running balance, opening and closing balance. `?format=csv` for CSV."""
 
-    permission_classes = [IsCustomerOrManager]
+    permission_classes = [IsCustomer | IsManager]
     renderer_classes = RENDERERS_WITH_CSV
     csv_header = list(StatementLineSerializer._declared_fields)  # for a CSV with no lines
 
@@ -301,7 +258,7 @@ class StatementView(APIView):
         date_from = query.validated_data.get("date_from", date_to - timedelta(days=30))
         if date_from > date_to:
             raise ValidationError({"from": ["The start date is after the end date."]})
-        account = self._account(request, query.validated_data.get("account_no"))
+        account = selectors.statement_account(request.user, query.validated_data.get("account_no"))
         report = selectors.statement(
             account=account, date_from=date_from, date_to=date_to, max_lines=settings.CSV_EXPORT_MAX_ROWS
         )
@@ -310,11 +267,3 @@ class StatementView(APIView):
             response["Content-Disposition"] = f'attachment; filename="statement-{account.account_no}.csv"'
             return response
         return Response(StatementSerializer(report).data)
-
-    def _account(self, request, account_no):
-        accounts = selectors.accounts_for(request.user)
-        if account_no:
-            return get_object_or_404(accounts, account_no=account_no)
-        if request.user.is_customer:
-            return get_object_or_404(accounts)
-        raise ValidationError({"account_no": ["Managers must say which account to report on."]})

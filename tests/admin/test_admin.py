@@ -22,7 +22,7 @@ def posted(funded_customer, other_customer):
     return ledger.transfer(
         source=funded_customer.account, recipient_account_no=other_customer.account.account_no,
         amount=Decimal("25.00"), performed_by=funded_customer.user,
-    )
+    ).transaction
 
 
 def test_manager_reaches_the_admin_and_customer_does_not(admin_client, customer):

@@ -96,8 +96,8 @@ def test_transaction_list_costs_the_same_for_5_and_50_rows(manager):
     for i in range(45):
         services.transfer(source=customers[0].account, recipient_account_no=customers[1 + i % 2].account.account_no,
                           amount=Decimal("1.00"), performed_by=customers[0].user)
-    original = services.withdraw(account=customers[0].account, amount=Decimal("2.00"), performed_by=manager.user)
-    reversal = services.reverse(original=original, reason="bench test", performed_by=manager.user)
+    original = services.withdraw(account=customers[0].account, amount=Decimal("2.00"), performed_by=manager.user).transaction
+    reversal = services.reverse(original=original, reason="bench test", performed_by=manager.user).transaction
     large, rows = list_statements(client)
     assert rows == 52
     # The list loads only the columns it shows: every one of them still arrives.

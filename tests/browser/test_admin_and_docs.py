@@ -40,14 +40,15 @@ import json
 from decimal import Decimal
 from accounts import services as people
 from accounts.models import User
+from onboarding import services as onboarding
 from loans import services as loans
 from transactions import services as ledger
 
 manager = User.objects.create_user("browser-manager", password="{PASSWORD}", first_name="Mona", last_name="Manager")
 people.create_manager(user=manager, mobile_no="01800000001", nid="2000000001", age=40)
 user = User.objects.create_user("browser-customer", password="{PASSWORD}", first_name="Carl", last_name="Customer")
-customer = people.create_customer(user=user, mobile_no="01700000001", nid="1000000001", age=30,
-                                  monthly_income=Decimal("50000.00"))
+customer = onboarding.open_customer(user=user, mobile_no="01700000001", nid="1000000001", age=30,
+                                    monthly_income=Decimal("50000.00"))
 ledger.deposit(account=customer.account, amount=Decimal("100.00"), performed_by=None)
 loan = loans.request_loan(customer=customer, amount_requested=Decimal("1000.00"), term_months=12, purpose="A bicycle")
 print(json.dumps({{"loan": loan.pk, "customer": customer.pk, "account_no": customer.account.account_no}}))

@@ -4,6 +4,7 @@ from rest_framework.test import APIClient
 
 from contact.models import ContactMessage
 from services import services as catalogue
+from tests.helpers import count_queries
 
 URL = "/api/contact/"
 VALID = {"name": "Rahim", "email": "rahim@example.com", "phone": "+880 1712-345678", "message": "Please call me."}
@@ -109,9 +110,6 @@ def test_handle_unknown_message_is_404(manager_client):
 
 
 def test_list_query_count_does_not_grow(manager_client, manager, db):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     from contact import services as inbox
 
     service = catalogue.create_service(name="Loans")
@@ -122,9 +120,7 @@ def test_list_query_count_does_not_grow(manager_client, manager, db):
                 inbox.mark_handled(contact=message, handled_by=manager.user)
 
     add(1)
-    with CaptureQueriesContext(connection) as few:
-        manager_client.get(URL)
+    few = count_queries(manager_client, URL)
     add(10)
-    with CaptureQueriesContext(connection) as many:
-        assert manager_client.get(URL).data["count"] == 11
-    assert len(many) == len(few)
+    assert count_queries(manager_client, URL) == few
+    assert manager_client.get(URL).data["count"] == 11

@@ -4,11 +4,6 @@ from loans import services
 from transactions.models import Account
 
 
-def balance(account: Account) -> Decimal:
-    account.refresh_from_db()
-    return account.balance
-
-
 def internal(code: str) -> Decimal:
     account = Account.objects.filter(code=code).first()
     return account.balance if account else Decimal("0.00")

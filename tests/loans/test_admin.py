@@ -6,9 +6,10 @@ import pytest
 from django.test import Client
 
 from loans.models import Loan
+from tests.helpers import balance
 from transactions.models import Transaction
 
-from .helpers import approved_loan, balance, ledger_problems, receivable, request
+from .helpers import approved_loan, ledger_problems, receivable, request
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/loans/loan/"

@@ -4,16 +4,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from loans.models import Installment, Loan
 from tests.conftest import client_for
 from tests.factories import CustomerFactory, ManagerFactory, fund
+from tests.helpers import balance, count_queries
 from transactions.models import Transaction
 
-from .helpers import approved_loan, balance, ledger_problems, receivable, request
+from .helpers import approved_loan, ledger_problems, receivable, request
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -342,13 +341,6 @@ def test_loan_paths_are_documented_once_in_the_schema(manager_client):
 
 
 # --- Query counts ------------------------------------------------------------------------------------
-
-
-def count_queries(client, path) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(path)
-    assert response.status_code == 200
-    return sum(1 for q in queries if "bank_cache" not in q["sql"] and "SAVEPOINT" not in q["sql"])
 
 
 def make_loans(rows: int):

@@ -10,9 +10,10 @@ from django.db import connection
 from loans.models import Installment, Loan
 from tests.conftest import client_for
 from tests.factories import CustomerFactory, ManagerFactory, fund
+from tests.helpers import balance
 from transactions.models import Transaction
 
-from .helpers import approved_loan, balance, ledger_problems, receivable, request
+from .helpers import approved_loan, ledger_problems, receivable, request
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

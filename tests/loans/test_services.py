@@ -10,10 +10,11 @@ from accounts.models import Customer
 from loans import selectors, services
 from loans.models import Installment, Loan, Repayment
 from tests.factories import CustomerFactory, fund
+from tests.helpers import balance
 from transactions.models import Transaction
 from transactions.services import AccountFrozen, InsufficientFunds, freeze, withdraw
 
-from .helpers import approved_loan, balance, interest_income, ledger_problems, receivable, request
+from .helpers import approved_loan, interest_income, ledger_problems, receivable, request
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -111,9 +112,9 @@ def test_repayment_pays_interest_then_principal_oldest_installment_first(custome
     loan = approved_loan(customer, manager, "12000.00")
     # 1,066.19 pays installment 1 (120.00 interest + 946.19 principal); 200 more goes to
     # installment 2's interest (110.54) first, then 89.46 of its principal.
-    first = services.repay_loan(loan=loan, amount=D("1066.19"), performed_by=customer.user)
+    first = services.repay_loan(loan=loan, amount=D("1066.19"), performed_by=customer.user).repayment
     assert (first.interest, first.principal) == (D("120.00"), D("946.19"))
-    second = services.repay_loan(loan=loan, amount=D("200.00"), performed_by=customer.user)
+    second = services.repay_loan(loan=loan, amount=D("200.00"), performed_by=customer.user).repayment
     one, two, three = loan.installments.order_by("number")[:3]
     assert one.status == Installment.Status.PAID and one.amount_due == 0 and one.paid_at is not None
     assert (two.interest, two.interest_paid) == (D("110.54"), D("110.54"))

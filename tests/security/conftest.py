@@ -20,7 +20,7 @@ def _customer_with_history(manager, recipient=None):
     transfer = None
     if recipient is not None:
         transfer = ledger.transfer(source=customer.account, recipient_account_no=recipient.account.account_no,
-                                   amount=Decimal("10.00"), performed_by=customer.user)
+                                   amount=Decimal("10.00"), performed_by=customer.user).transaction
     pending = loans.request_loan(customer=customer, amount_requested=Decimal("1000.00"), term_months=6)
     approved = loans.request_loan(customer=customer, amount_requested=Decimal("2000.00"), term_months=6)
     approved = loans.approve_loan(loan=approved, amount_approved=Decimal("2000.00"), decided_by=manager.user)

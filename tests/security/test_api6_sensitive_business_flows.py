@@ -12,8 +12,9 @@ import pytest
 
 from loans.models import Loan
 from tests.conftest import client_for
+from tests.helpers import balance
 from transactions.audit import find_ledger_problems
-from transactions.models import Account, Transaction
+from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +23,6 @@ pytestmark = pytest.mark.django_db
 def ledger_stays_balanced(db):
     yield
     assert find_ledger_problems() == []
-
-
-def balance(account: Account) -> Decimal:
-    account.refresh_from_db()
-    return account.balance
 
 
 def test_replayed_withdrawal_with_its_key_moves_money_once(bank):

@@ -60,7 +60,7 @@ def test_production_settings_are_safe_when_nothing_says_otherwise():
     assert found["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
     assert found["CORS_ALLOWED_ORIGINS"] == [] and not found["CORS_ALLOW_ALL_ORIGINS"]
     assert not found["CORS_ALLOW_CREDENTIALS"]
-    assert found["RENDERERS"] == ["bank_project.renderers.JSONRenderer"]  # no browsable API
+    assert found["RENDERERS"] == ["bank_project.api.renderers.JSONRenderer"]  # no browsable API
     assert "Argon2" in found["PASSWORD_HASHER"]
 
 

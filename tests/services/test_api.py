@@ -1,10 +1,9 @@
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from services import services as catalogue
 from services.models import Service
+from tests.helpers import count_queries
 
 URL = "/api/services/"
 
@@ -120,10 +119,8 @@ def test_customer_and_anonymous_cannot_change_or_delete(customer_client, savings
 def test_list_query_count_does_not_grow(db):
     client = APIClient()
     catalogue.create_service(name="One")
-    with CaptureQueriesContext(connection) as few:
-        client.get(URL)
+    few = count_queries(client, URL)
     for n in range(10):
         catalogue.create_service(name=f"More {n}")
-    with CaptureQueriesContext(connection) as many:
-        assert len(client.get(URL).data["results"]) == 11
-    assert len(many) == len(few)
+    assert count_queries(client, URL) == few
+    assert len(client.get(URL).data["results"]) == 11

@@ -8,16 +8,12 @@ import pytest
 
 from tests.conftest import client_for
 from tests.factories import CustomerFactory, UserFactory, fund
+from tests.helpers import balance
 from transactions.models import Account, Transaction, generate_account_no
 
 pytestmark = pytest.mark.django_db
 
 BAD_AMOUNTS = [0, -1, "0", "-1", "0.001", "abc", "NaN", "Infinity", 1e20, "1e20", None, True, [], {}, ""]
-
-
-def balance_of(customer) -> Decimal:
-    customer.account.refresh_from_db()
-    return customer.account.balance
 
 
 def test_deposit_accepts_json_numbers_and_strings(customer, customer_client):
@@ -27,7 +23,7 @@ def test_deposit_accepts_json_numbers_and_strings(customer, customer_client):
     body = response.json()
     assert body["amount"] == "125.50" and body["balance"] == "375.50"
     assert {"id", "amount", "timestamp"} <= set(body)
-    assert balance_of(customer) == Decimal("375.50")
+    assert balance(customer) == Decimal("375.50")
 
 
 @pytest.mark.parametrize("path", ["/api/deposit/", "/api/withdrawal/", "/api/balance-transfer/"])
@@ -43,7 +39,7 @@ def test_bad_amounts_are_400_with_a_message_and_nothing_moves(funded_customer, o
     message = response.json()["amount"][0]
     assert len(message) > 10
     assert Transaction.objects.count() == before
-    assert balance_of(funded_customer) == Decimal("1000.00")
+    assert balance(funded_customer) == Decimal("1000.00")
 
 
 def test_withdrawal_with_insufficient_funds_is_400(funded_customer):
@@ -51,7 +47,7 @@ def test_withdrawal_with_insufficient_funds_is_400(funded_customer):
     assert response.status_code == 400
     assert response.json()["code"] == "insufficient_funds"
     assert "Insufficient funds" in response.json()["detail"]
-    assert balance_of(funded_customer) == Decimal("1000.00")
+    assert balance(funded_customer) == Decimal("1000.00")
 
 
 @pytest.mark.parametrize("recipient, code", [
@@ -78,7 +74,7 @@ def test_transfer_to_unknown_same_or_frozen_account_is_400(funded_customer, othe
                            {"amount": "1.00", "recipient_account_no": other_customer.account.account_no},
                            format="json")
     assert response.status_code == 400 and response.json()["code"] == "account_frozen"
-    assert balance_of(funded_customer) == Decimal("1000.00")
+    assert balance(funded_customer) == Decimal("1000.00")
 
 
 def test_transfer_response_and_history_carry_what_the_client_reads(funded_customer, other_customer):
@@ -115,14 +111,14 @@ def test_customer_cannot_deposit_into_someone_elses_account(customer_client, oth
     response = customer_client.post("/api/deposit/", {"amount": 5, "account_no": other_customer.account.account_no},
                                     format="json")
     assert response.status_code == 400
-    assert balance_of(other_customer) == 0
+    assert balance(other_customer) == 0
 
 
 def test_manager_teller_deposit_by_account_no(manager_client, customer):
     response = manager_client.post("/api/deposit/", {"amount": "70.00", "account_no": customer.account.account_no},
                                    format="json")
     assert response.status_code == 201
-    assert balance_of(customer) == Decimal("70.00")
+    assert balance(customer) == Decimal("70.00")
     assert manager_client.post("/api/deposit/", {"amount": "1.00"}, format="json").status_code == 400
 
 
@@ -151,7 +147,7 @@ def test_manager_reverses_once_with_a_reason(funded_customer, manager_client):
     response = manager_client.post(f"/api/transactions/{tx.pk}/reverse/", {"reason": "teller error"}, format="json")
     assert response.status_code == 201
     assert response.json()["reverses"] == tx.reference
-    assert balance_of(funded_customer) == 0
+    assert balance(funded_customer) == 0
     again = manager_client.post(f"/api/transactions/{tx.pk}/reverse/", {"reason": "again"}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "already_reversed"
     detail = manager_client.get(f"/api/transactions/{tx.pk}/").json()
@@ -239,7 +235,7 @@ def test_money_throttle_limits_posts_per_user(funded_customer, settings):
     codes = [client.post("/api/withdrawal/", {"amount": "1.00"}, format="json").status_code for _ in range(4)]
     assert codes == [201, 201, 201, 429]
     assert client.get("/api/withdrawal/").status_code == 200  # reading is not throttled by it
-    assert balance_of(funded_customer) == Decimal("997.00")
+    assert balance(funded_customer) == Decimal("997.00")
 
 
 def test_statement_is_truncated_only_past_the_limit(funded_customer, customer_client, settings):

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from bank_project.api.idempotency import purge_expired_keys
 from tests.conftest import client_for
 from tests.factories import fund
-from transactions.idempotency import purge_expired_keys
 from transactions.models import IdempotencyKey, Transaction
 
 pytestmark = pytest.mark.django_db

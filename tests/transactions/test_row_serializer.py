@@ -18,7 +18,7 @@ def test_row_serializer_matches_the_declared_fields_for_every_kind_of_row():
     services.deposit(account=bob.account, amount=Decimal("7.50"), performed_by=manager.user, description="=teller")
     services.withdraw(account=alice.account, amount=Decimal("0.01"), performed_by=alice.user)
     transfer = services.transfer(source=alice.account, recipient_account_no=bob.account.account_no,
-                                 amount=Decimal("120.00"), performed_by=alice.user)
+                                 amount=Decimal("120.00"), performed_by=alice.user).transaction
     services.reverse(original=transfer, reason="wrong payee", performed_by=manager.user)
 
     for viewer in (manager.user, alice.user, bob.user):

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import CustomerFactory, fund
+from tests.helpers import balance
 from transactions import services
 from transactions.audit import find_ledger_problems
 from transactions.models import Account, Entry, Transaction
@@ -12,17 +13,12 @@ from transactions.models import Account, Entry, Transaction
 pytestmark = pytest.mark.django_db
 
 
-def balance(account: Account) -> Decimal:
-    account.refresh_from_db()
-    return account.balance
-
-
 def cash() -> Account:
     return Account.objects.get(code=Account.CASH)
 
 
 def test_deposit_credits_the_customer_and_debits_cash(customer):
-    tx = services.deposit(account=customer.account, amount=Decimal("100.25"), performed_by=customer.user)
+    tx = services.deposit(account=customer.account, amount=Decimal("100.25"), performed_by=customer.user).transaction
     assert balance(customer.account) == Decimal("100.25")
     assert cash().balance == Decimal("-100.25")
     assert sorted(e.amount for e in tx.entries.all()) == [Decimal("-100.25"), Decimal("100.25")]
@@ -39,7 +35,7 @@ def test_withdrawal_debits_the_customer_and_credits_cash(funded_customer):
 
 def test_transfer_moves_money_between_customers(funded_customer, other_customer):
     tx = services.transfer(source=funded_customer.account, recipient_account_no=other_customer.account.account_no,
-                           amount=Decimal("25.50"), performed_by=None)
+                           amount=Decimal("25.50"), performed_by=None).transaction
     assert balance(funded_customer.account) == Decimal("974.50")
     assert balance(other_customer.account) == Decimal("25.50")
     after = {e.account_id: e.balance_after for e in tx.entries.all()}
@@ -117,8 +113,8 @@ def test_services_refuse_bad_amounts(funded_customer, amount):
 
 def test_reversal_restores_balances_exactly_and_only_once(funded_customer, other_customer, manager):
     tx = services.transfer(source=funded_customer.account, recipient_account_no=other_customer.account.account_no,
-                           amount=Decimal("300.00"), performed_by=None)
-    reversal = services.reverse(original=tx, reason="Sent to the wrong person", performed_by=manager.user)
+                           amount=Decimal("300.00"), performed_by=None).transaction
+    reversal = services.reverse(original=tx, reason="Sent to the wrong person", performed_by=manager.user).transaction
     assert reversal.reverses_id == tx.pk and reversal.kind == "reversal"
     assert balance(funded_customer.account) == Decimal("1000.00")
     assert balance(other_customer.account) == Decimal("0.00")
@@ -133,7 +129,7 @@ def test_reversal_restores_balances_exactly_and_only_once(funded_customer, other
 
 def test_reversal_needs_a_reason_and_the_money_to_still_be_there(funded_customer, other_customer, manager):
     tx = services.transfer(source=funded_customer.account, recipient_account_no=other_customer.account.account_no,
-                           amount=Decimal("300.00"), performed_by=None)
+                           amount=Decimal("300.00"), performed_by=None).transaction
     with pytest.raises(services.DomainError):
         services.reverse(original=tx, reason="  ", performed_by=manager.user)
     services.withdraw(account=other_customer.account, amount=Decimal("200.00"), performed_by=None)
@@ -144,7 +140,7 @@ def test_reversal_needs_a_reason_and_the_money_to_still_be_there(funded_customer
 
 def test_reversal_reaches_a_frozen_account(funded_customer, other_customer, manager):
     tx = services.transfer(source=funded_customer.account, recipient_account_no=other_customer.account.account_no,
-                           amount=Decimal("300.00"), performed_by=None)
+                           amount=Decimal("300.00"), performed_by=None).transaction
     services.freeze(account=other_customer.account, performed_by=manager.user)
     services.reverse(original=tx, reason="fraud", performed_by=manager.user)
     assert balance(other_customer.account) == Decimal("0.00")

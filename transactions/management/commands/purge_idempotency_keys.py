@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from transactions.idempotency import purge_expired_keys
+from bank_project.api.idempotency import purge_expired_keys
 
 
 class Command(BaseCommand):

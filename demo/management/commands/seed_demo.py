@@ -16,7 +16,10 @@ from django.db import transaction
 
 from accounts import services as account_services
 from accounts.models import Customer, Manager, User
-from bank_project.exceptions import DomainError
+from bank_project.errors import DomainError
+from loans import services as lending
+from loans.models import Loan
+from onboarding import services as onboarding
 from services import services as catalogue
 from services.models import Service
 from transactions import services as ledger
@@ -113,7 +116,7 @@ class Command(BaseCommand):
             if customer is None:
                 if Manager.objects.filter(user=user).exists():
                     raise CommandError(f"User {user.username!r} exists and is a manager, not a customer.")
-                customer = account_services.create_customer(user=user, **spec["profile"])
+                customer = onboarding.open_customer(user=user, **spec["profile"])
             customers[spec["username"]] = customer
             self.once(
                 f"[demo] Opening deposit for {user.username}",
@@ -165,11 +168,6 @@ class Command(BaseCommand):
             move(description)
 
     def loans(self, customers: dict, manager_user: User) -> list[str]:
-        try:
-            from loans import services as lending
-            from loans.models import Loan
-        except ImportError:  # the loans app is optional for the rest of the demo
-            return ["loans app not installed: no demo loans"]
         lines = []
         for state, spec in LOANS.items():
             customer = customers[spec["customer"]]

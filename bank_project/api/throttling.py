@@ -69,3 +69,12 @@ class IPScopedRateThrottle(ScopedRateThrottle):
 
     def ident_for(self, request):
         return f"ip-{self.get_ident(request)}"
+
+
+class MoneyMovementThrottle(ScopedRateThrottle):
+    """Counts only the POSTs that move money, per user."""
+
+    def allow_request(self, request, view):
+        if request.method != "POST":
+            return True
+        return super().allow_request(request, view)

@@ -1,7 +1,7 @@
 """Domain errors and the one place that turns them into HTTP responses.
 
-Apps raise subclasses of `DomainError` (InsufficientFunds, AccountFrozen, LoanNotPending,
-...). The handler answers `{"detail": <message>, "code": <stable code>}` with the error's
+Apps raise subclasses of `bank_project.errors.DomainError` (InsufficientFunds,
+AccountFrozen, LoanNotPending, ...). The handler answers `{"detail": <message>, "code": <stable code>}` with the error's
 status. Unknown exceptions are left alone: they are bugs and must show up as 500s.
 """
 
@@ -13,23 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-
-class DomainError(Exception):
-    """A business rule said no. Subclasses set `code`, `status_code` and `default_message`."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "domain_error"
-    default_message = "The request was refused."
-
-    def __init__(self, message: str | None = None):
-        self.message = message or self.default_message
-        super().__init__(self.message)
-
-
-class Conflict(DomainError):
-    status_code = status.HTTP_409_CONFLICT
-    code = "conflict"
-    default_message = "The request conflicts with the current state."
+from bank_project.errors import DomainError
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -40,7 +24,10 @@ class PayloadTooLarge(exceptions.APIException):
 
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+        response = Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+        if getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, DjangoValidationError):

@@ -14,15 +14,25 @@ import orjson
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from bank_project.exceptions import Conflict, DomainError
-
-from .models import IdempotencyKey
+from bank_project.errors import Conflict, DomainError
+from transactions.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Retry-safe key (1-255 printable ASCII characters). The same key and body replay the "
+    "first response without moving money again; the same key with another body is refused (422).",
+)
 
 
 class IdempotencyKeyReused(DomainError):

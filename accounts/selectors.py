@@ -1,0 +1,20 @@
+"""Reads of users and profiles, scoped to the caller: a customer sees only themselves."""
+
+from django.db.models import QuerySet
+
+from .models import Customer, Manager, User
+
+
+def customers_for(user: User) -> QuerySet[Customer]:
+    """Every customer for a manager; for anyone else, at most their own profile."""
+    customers = Customer.objects.select_related("user", "account").order_by("-id")
+    if user.is_manager:
+        return customers
+    return customers.filter(user=user)
+
+
+def managers_for(user: User) -> QuerySet[Manager]:
+    """Every manager for a manager; nobody for anyone else (the old client lists them)."""
+    if not user.is_manager:
+        return Manager.objects.none()
+    return Manager.objects.select_related("user").order_by("-id")

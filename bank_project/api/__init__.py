@@ -1,0 +1,1 @@
+"""The project-wide API conventions: errors, pagination, renderers, throttles, idempotency."""
