@@ -5,9 +5,11 @@ The site lets them in, and `ManagerAdminMixin` gives them the model admins that 
 Everything else (users, groups) stays with superusers and Django's own permissions.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig
 from django.db import models
+
+from bank_project.errors import DomainError
 
 
 class BankAdminSite(admin.AdminSite):
@@ -57,6 +59,22 @@ class ManagerAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return is_manager(request) or super().has_delete_permission(request, obj)
+
+
+def apply_to_each(model_admin, request, queryset, operation, *, done: str, label=str) -> None:
+    """Run a service `operation(row)` on each selected row, in primary-key order, each in
+    its own transaction (the service's): a refused row is reported and the others go on."""
+    succeeded = 0
+    for row in queryset.order_by("pk"):
+        try:
+            operation(row)
+        except DomainError as error:
+            model_admin.message_user(request, f"{label(row)}: {error.message}", messages.WARNING)
+        else:
+            succeeded += 1
+    if succeeded:
+        name = queryset.model._meta.verbose_name if succeeded == 1 else queryset.model._meta.verbose_name_plural
+        model_admin.message_user(request, f"{succeeded} {name} {done}.", messages.SUCCESS)
 
 
 class ReadOnlyAdminMixin:

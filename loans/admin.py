@@ -1,10 +1,9 @@
 """Loans in the Django admin: read-only records; decisions only through loans.services
 (the approve and reject actions call the same functions as the API)."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, is_manager
-from bank_project.errors import DomainError
+from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, apply_to_each, is_manager
 
 from . import services
 from .models import Installment, Loan, Repayment
@@ -59,13 +58,5 @@ class LoanAdmin(ReadOnlyAdminMixin, ManagerAdminMixin, admin.ModelAdmin):
         )
 
     def _decide(self, request, queryset, decide, done: str):
-        decided = 0
-        for loan in queryset.order_by("pk"):
-            try:
-                decide(loan)
-            except DomainError as error:
-                self.message_user(request, f"Loan #{loan.pk}: {error.message}", messages.WARNING)
-            else:
-                decided += 1
-        if decided:
-            self.message_user(request, f"{decided} loan(s) {done}.", messages.SUCCESS)
+        apply_to_each(self, request, queryset, decide, done=done, label=lambda loan: f"Loan #{loan.pk}")
+

@@ -75,8 +75,7 @@ class RepayLoanSerializer(StrictSerializerMixin, serializers.Serializer):
 class InstallmentSerializer(serializers.ModelSerializer):
     amount = money_output(read_only=True)
     amount_paid = money_output(read_only=True)
-    amount_due = money_output(read_only=True, help_text="What remains to pay on this installment."
-    )
+    amount_due = money_output(read_only=True, help_text="What remains to pay on this installment.")
     status = serializers.SerializerMethodField(help_text="unpaid, partially_paid, paid or overdue.")
     days_past_due = serializers.SerializerMethodField()
 
@@ -159,8 +158,7 @@ class RepayResultSerializer(LoanDetailSerializer):
     """The loan after the repayment, with the repayment made and the account balance after it."""
 
     repayment = RepaymentSerializer(read_only=True, help_text="The repayment just made.")
-    balance = money_output(read_only=True, help_text="Your account's balance after the repayment."
-    )
+    balance = money_output(read_only=True, help_text="Your account's balance after the repayment.")
 
     class Meta(LoanDetailSerializer.Meta):
         fields = [*LoanDetailSerializer.Meta.fields, "repayment", "balance"]
@@ -179,8 +177,7 @@ class LoanPreviewSerializer(serializers.Serializer):
     amount = money_output()
     term_months = serializers.IntegerField()
     annual_interest_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
-    installment_amount = money_output(help_text="The monthly installment (the last one may differ by cents)."
-    )
+    installment_amount = money_output(help_text="The monthly installment (the last one may differ by cents).")
     total_interest = money_output()
     total_repayable = money_output()
     installments = PreviewInstallmentSerializer(many=True)

@@ -1,10 +1,9 @@
 """The ledger in the admin: read-only for everyone. Money and statuses change only through
 transactions.services (the freeze/unfreeze actions call it); history is never edited."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, is_manager
-from bank_project.errors import DomainError
+from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, apply_to_each, is_manager
 
 from . import services
 from .models import Account, Entry, Transaction
@@ -41,16 +40,8 @@ class AccountAdmin(ReadOnlyAdminMixin, ManagerAdminMixin, admin.ModelAdmin):
         self._change_status(request, queryset, services.unfreeze, "unfrozen")
 
     def _change_status(self, request, queryset, change, done):
-        changed = 0
-        for account in queryset.order_by("pk"):
-            try:
-                change(account=account, performed_by=request.user)
-            except DomainError as exc:
-                self.message_user(request, f"{account.account_no}: {exc.message}", messages.WARNING)
-            else:
-                changed += 1
-        if changed:
-            self.message_user(request, f"{changed} account(s) {done}.", messages.SUCCESS)
+        apply_to_each(self, request, queryset, lambda account: change(account=account, performed_by=request.user),
+                      done=done, label=lambda account: account.account_no)
 
 
 class EntryInline(ReadOnlyInline):

@@ -98,8 +98,7 @@ class TransferRowSerializer(_MovementRowSerializer):
 
 
 class MovementResultMixin(serializers.Serializer):
-    balance = money_output(read_only=True, help_text="Your account's balance after this transaction."
-    )
+    balance = money_output(read_only=True, help_text="Your account's balance after this transaction.")
 
 
 class DepositResultSerializer(DepositRowSerializer, MovementResultMixin):
