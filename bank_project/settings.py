@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "contact",
     "onboarding",  # joins accounts and the ledger: a new customer and their account
     "demo",  # seed_demo: demo data across every app
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -283,6 +284,27 @@ LOAN_MAX_AMOUNT = Decimal(env.str("LOAN_MAX_AMOUNT", default="5000000.00"))
 LOAN_MAX_OPEN_PER_CUSTOMER = env.int("LOAN_MAX_OPEN_PER_CUSTOMER", default=3)
 LOAN_MAX_INCOME_MULTIPLE = Decimal(env.str("LOAN_MAX_INCOME_MULTIPLE", default="20"))
 
+# --- Payments: customer deposits through a gateway (see docs/operations.md) --------------
+# The web client's origin: the browser's return from a gateway is redirected there.
+FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
+# "sandbox" (the backend's own checkout page) or "sslcommerz"; none in production unless set,
+# and then a customer's deposit answers 503 (teller deposits still work).
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="sandbox" if DEBUG else "")
+PAYMENT_EXPIRY_MINUTES = env.int("PAYMENT_EXPIRY_MINUTES", default=30)
+# reconcile_payments also asks about payments that expired this recently.
+PAYMENT_RECONCILE_LOOKBACK_HOURS = env.int("PAYMENT_RECONCILE_LOOKBACK_HOURS", default=24)
+# This backend's public URL, for the gateway's return and notification URLs and payment_url
+# (default: taken from the request, which behind a proxy needs ALLOWED_HOSTS/X-Forwarded-Proto right).
+PAYMENT_CALLBACK_BASE_URL = env.str("PAYMENT_CALLBACK_BASE_URL", default="").rstrip("/")
+# Signs the sandbox's notifications (default: derived from SECRET_KEY).
+PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="")
+SSLCOMMERZ_STORE_ID = env.str("SSLCOMMERZ_STORE_ID", default="")
+SSLCOMMERZ_STORE_PASSWORD = env.str("SSLCOMMERZ_STORE_PASSWORD", default="")
+SSLCOMMERZ_LIVE = env.bool("SSLCOMMERZ_LIVE", default=False)
+# Overrides the sandbox/live host (tests point it at a local fake server).
+SSLCOMMERZ_API_URL = env.str("SSLCOMMERZ_API_URL", default="")
+SSLCOMMERZ_TIMEOUT_SECONDS = env.int("SSLCOMMERZ_TIMEOUT_SECONDS", default=10)
+
 # --- Logging: one line per request, with its id ---------------------------------------
 LOGGING = {
     "version": 1,
@@ -296,5 +318,6 @@ LOGGING = {
     "loggers": {
         "bank.request": {"handlers": ["console"], "level": env.str("REQUEST_LOG_LEVEL", default="INFO"), "propagate": False},
         "django": {"handlers": ["console"], "level": "WARNING"},
+        "bank.payments": {"handlers": ["console"], "level": env.str("PAYMENTS_LOG_LEVEL", default="INFO")},
     },
 }

@@ -16,3 +16,5 @@ CSRF_COOKIE_SECURE = False
 LOGGING["loggers"]["bank.request"]["level"] = "WARNING"  # noqa: F405
 # No collectstatic before tests: admin pages name static files that have no manifest entry.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+# Customers' deposits go through the sandbox gateway (DEBUG is off here, so it is not the default).
+PAYMENT_GATEWAY = "sandbox"

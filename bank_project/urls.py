@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.legacy_urls import account_urlpatterns, auth_urlpatterns
+from payments.urls import checkout_urlpatterns
 from transactions.legacy_urls import transactions_legacy_urlpatterns
 
 from .health import healthz
@@ -23,4 +24,7 @@ urlpatterns = [
     path("api/", include("loans.urls")),
     path("api/", include("services.urls")),
     path("api/", include("contact.urls")),
+    path("api/", include("payments.urls")),
+    # The sandbox gateway's checkout page (HTML for a browser, not the JSON API).
+    path("payments/", include(checkout_urlpatterns)),
 ]

@@ -57,6 +57,8 @@ class Account(models.Model):
     CASH = "cash"
     LOANS_RECEIVABLE = "loans_receivable"
     INTEREST_INCOME = "interest_income"
+    # Money a payment gateway has confirmed but not yet settled to the bank.
+    GATEWAY_CLEARING = "gateway_clearing"
 
     account_no = models.CharField(max_length=10, unique=True, default=generate_account_no, editable=False)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CUSTOMER)

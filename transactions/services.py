@@ -28,6 +28,7 @@ INTERNAL_ACCOUNTS = {
     Account.CASH: "Cash",
     Account.LOANS_RECEIVABLE: "Loans receivable",
     Account.INTEREST_INCOME: "Interest income",
+    Account.GATEWAY_CLEARING: "Gateway clearing",
 }
 
 
@@ -257,6 +258,19 @@ def deposit(*, account: Account, amount: Decimal, performed_by: User | None, des
     return post_against_internal(
         kind=Transaction.Kind.DEPOSIT, account=account, internal_code=Account.CASH, amount=amount, credit=True,
         performed_by=performed_by, description=description or "Deposit",
+    )
+
+
+@transaction.atomic
+def deposit_from_gateway(
+    *, account: Account, amount: Decimal, performed_by: User | None = None, description: str = ""
+) -> Posting:
+    """Credit `account` with money a payment gateway confirmed: the other side is
+    `gateway_clearing` (what the gateway owes the bank until it settles), not cash.
+    payments.services calls it under the payment's row lock."""
+    return post_against_internal(
+        kind=Transaction.Kind.DEPOSIT, account=account, internal_code=Account.GATEWAY_CLEARING, amount=amount,
+        credit=True, performed_by=performed_by, description=description or "Deposit through a payment gateway",
     )
 
 

@@ -1,0 +1,78 @@
+"""A customer's deposit through a payment gateway, from checkout to credit.
+
+pending -> completed | failed | cancelled | expired. Only `completed` moved money, and then
+through exactly one ledger transaction (`transaction`, unique): the database refuses a
+second credit of the same payment, and a completed payment without one.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+def new_payment_reference() -> str:
+    # The gateway's merchant transaction id (SSLCommerz allows 30 characters).
+    return "PAY" + secrets.token_hex(8).upper()
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+
+    reference = models.CharField(max_length=30, unique=True, default=new_payment_reference, editable=False)
+    customer = models.ForeignKey("accounts.Customer", on_delete=models.PROTECT, related_name="payments")
+    account = models.ForeignKey("transactions.Account", on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    gateway = models.CharField(max_length=20)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The gateway's own ids: its checkout session, and its id of the paid transaction.
+    gateway_session_id = models.CharField(max_length=255, blank=True, default="")
+    gateway_transaction_id = models.CharField(max_length=255, blank=True, default="")
+    # Where the customer pays (the gateway's page, or the sandbox checkout).
+    payment_url = models.URLField(max_length=1000)
+    # The ledger deposit this payment became: set once, when it completes.
+    transaction = models.OneToOneField(
+        "transactions.Transaction", null=True, blank=True, on_delete=models.PROTECT, related_name="payment"
+    )
+    # Why it ended as it did, or a note on an unusual settlement (paid after expiry).
+    status_detail = models.CharField(max_length=255, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "completed", "failed", "cancelled", "expired"]),
+                name="payment_status_valid",
+            ),
+            # Completed exactly when the ledger holds its deposit.
+            models.CheckConstraint(
+                condition=(Q(status="completed") & Q(transaction__isnull=False) & Q(completed_at__isnull=False))
+                | (~Q(status="completed") & Q(transaction__isnull=True)),
+                name="payment_completed_has_ledger_deposit",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-id"], name="payment_customer_recent"),
+            models.Index(fields=["status", "expires_at"], name="payment_status_expiry"),
+            models.Index(fields=["gateway", "gateway_session_id"], name="payment_gateway_session"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.amount} {self.currency} {self.status}"
+
+    @property
+    def owner_user_id(self):
+        return self.customer.user_id
