@@ -4,7 +4,7 @@ Money moves at one point only, `settle`: under the payment's row lock it credits
 customer from `gateway_clearing` through the ledger and marks the payment completed, in one
 database transaction. A payment that is already completed is left alone, so notifications
 retried, replayed or arriving together credit once (the second waits on the row lock, then
-finds it completed; the unique `Payment.transaction` is the last guard). What reaches
+finds it completed; a compare-and-set UPDATE on the status is the last guard). What reaches
 `settle` was verified by its gateway first (signature, then its validation API).
 """
 
@@ -119,11 +119,17 @@ def _complete(payment: Payment, confirmation: Confirmation, source: str) -> Paym
                        payment.reference, previous, source)
     payment.status = Payment.Status.COMPLETED
     payment.transaction = getattr(posted, "transaction", posted)
-    payment.completed_at = timezone.now()
+    payment.completed_at = payment.updated_at = timezone.now()
     payment.gateway_transaction_id = confirmation.transaction_id[:255]
-    payment.save(update_fields=[
-        "status", "transaction", "completed_at", "gateway_transaction_id", "status_detail", "updated_at",
-    ])
+    # Compare-and-set, the last guard behind the row lock: only a payment that is not yet
+    # completed becomes completed; otherwise this whole transaction (the credit) rolls back.
+    changed = Payment.objects.filter(pk=payment.pk).exclude(status=Payment.Status.COMPLETED).update(
+        status=payment.status, transaction=payment.transaction, completed_at=payment.completed_at,
+        gateway_transaction_id=payment.gateway_transaction_id, status_detail=payment.status_detail,
+        updated_at=payment.updated_at,
+    )
+    if changed != 1:
+        raise RuntimeError(f"payment {payment.reference} was completed concurrently; credit rolled back")
     logger.info("payment %s completed on a verified %s: %s %s credited to %s", payment.reference, source,
                 payment.amount, payment.currency, payment.account.account_no)
     return payment

@@ -1,0 +1,98 @@
+"""Notifications arriving at the same moment, on PostgreSQL (real row locks): one credit.
+
+transaction=True: each thread has its own connection and really commits.
+"""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from payments import services
+from payments.gateways import SUCCESS
+from payments.gateways.sandbox import SandboxGateway
+from payments.models import Payment
+from tests.factories import CustomerFactory
+from transactions.models import Transaction
+from transactions.services import ensure_internal_accounts
+
+from .conftest import start
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+WORKERS = 12
+
+
+@pytest.fixture(autouse=True)
+def internal_accounts():
+    """As the migrations left them: a transactional test's flush removed them, and
+    recreating them from twelve threads at once is a race production never runs."""
+    ensure_internal_accounts()
+
+
+def at_once(calls):
+    """Run the callables together (released by one barrier), each on its own connection."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        try:
+            barrier.wait()
+            return call()
+        except Exception as exc:  # the outcome is what we assert on
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_the_same_notification_twelve_times_at_once_credits_once():
+    customer = CustomerFactory()
+    payment = start(customer)
+    message = SandboxGateway().notification_for(payment, SUCCESS)
+    results = at_once([
+        lambda: services.handle_notification(gateway_name="sandbox", data=dict(message)) for _ in range(WORKERS)
+    ])
+    assert all(isinstance(result, Payment) and result.status == "completed" for result in results), results
+    customer.account.refresh_from_db()
+    assert customer.account.balance == Decimal("5000.00")
+    assert Transaction.objects.filter(kind="deposit").count() == 1
+
+
+def test_notification_expiry_and_reconciliation_at_once_credit_once():
+    customer = CustomerFactory()
+    payment = start(customer)
+    late = payment.expires_at + timedelta(seconds=1)
+    message = SandboxGateway().notification_for(payment, SUCCESS)
+    calls = []
+    for _ in range(4):
+        calls += [
+            lambda: services.handle_notification(gateway_name="sandbox", data=dict(message)),
+            lambda: services.expire(payment=payment, now=late),
+            lambda: services.reconcile(now=late),
+        ]
+    results = at_once(calls)
+    assert not [result for result in results if isinstance(result, Exception)], results
+    payment.refresh_from_db()
+    assert payment.status == "completed"
+    customer.account.refresh_from_db()
+    assert customer.account.balance == Decimal("5000.00")
+    assert Transaction.objects.filter(kind="deposit").count() == 1
+
+
+def test_many_payments_of_many_customers_settled_at_once_each_credit_once():
+    customers = [CustomerFactory() for _ in range(4)]
+    payments = [start(customer, "10.00") for customer in customers for _ in range(3)]
+    messages = [SandboxGateway().notification_for(payment, SUCCESS) for payment in payments]
+    results = at_once([
+        lambda message=message: services.handle_notification(gateway_name="sandbox", data=dict(message))
+        for message in messages + messages
+    ])
+    assert not [result for result in results if isinstance(result, Exception)], results
+    for customer in customers:
+        customer.account.refresh_from_db()
+        assert customer.account.balance == Decimal("30.00")
+    assert Transaction.objects.filter(kind="deposit").count() == len(payments)
