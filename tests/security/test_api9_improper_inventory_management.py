@@ -68,8 +68,27 @@ def test_old_client_paths_need_authentication_like_the_new_ones(path):
     assert APIClient().get(path).status_code == 401
 
 
+# The old backend's open payment callbacks: anyone could call them to credit any account.
+OLD_PAYMENT_CALLBACKS = [
+    "/api/transactions/payment-success/", "/api/transactions/payment-failure/",
+    "/api/transactions/initiate-payment/", "/api/payment-success/", "/api/payment-failure/",
+    "/api/initiate-payment/", "/api/transactions/deposit/success/", "/api/deposit/success/",
+]
+
+
+@pytest.mark.parametrize("path", OLD_PAYMENT_CALLBACKS)
+def test_the_old_open_deposit_callbacks_are_404(path):
+    """Deliberately not carried over from the old backend (SPEC.md): deposits are credited
+    only on a gateway's verified notification (tests/payments)."""
+    client = APIClient()
+    assert client.get(path).status_code == 404
+    assert client.post(path, {"tran_id": "X", "amount": "5000", "status": "VALID"}).status_code == 404
+
+
 def test_the_old_self_service_manager_signup_and_deposit_callback_are_gone():
-    """Deliberately not carried over from the old backend (SPEC.md)."""
+    """Deliberately not carried over from the old backend (SPEC.md). The only routes that
+    mention success are the gateway's browser returns, which only redirect (tests/payments)."""
     routes = {route for route, _ in api_routes()}
-    assert not [route for route in routes if "success" in route or "callback" in route]
+    assert not [route for route in routes if "callback" in route]
+    assert [route for route in routes if "success" in route] == ["/api/payments/sslcommerz/success/"]
     assert APIClient().post("/api/account/manager/", {}, format="json").status_code == 401
