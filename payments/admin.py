@@ -20,7 +20,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, ManagerAdminMixin, admin.ModelAdmin):
     search_fields = ["=reference", "=account__account_no", "customer__user__username", "=gateway_session_id",
                      "=gateway_transaction_id"]
     fields = [
-        "reference", "status", "status_detail", "amount", "currency", "customer", "account", "gateway",
+        "reference", "status", "status_detail", "amount", "currency", "description", "customer", "account", "gateway",
         "gateway_session_id", "gateway_transaction_id", "payment_url", "transaction", "created_by",
         "created_at", "updated_at", "expires_at", "completed_at",
     ]

@@ -30,6 +30,8 @@ class Payment(models.Model):
     account = models.ForeignKey("transactions.Account", on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(max_digits=18, decimal_places=2)
     currency = models.CharField(max_length=3)
+    # The customer's own words, carried onto the ledger deposit.
+    description = models.CharField(max_length=255, blank=True, default="")
     gateway = models.CharField(max_length=20)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     # The gateway's own ids: its checkout session, and its id of the paid transaction.

@@ -23,7 +23,7 @@ class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
         fields = [
-            "id", "reference", "status", "status_detail", "amount", "currency", "account_no", "customer",
+            "id", "reference", "status", "status_detail", "amount", "currency", "description", "account_no", "customer",
             "customer_name", "gateway", "gateway_session_id", "gateway_transaction_id", "payment_url",
             "transaction", "created_at", "updated_at", "expires_at", "completed_at",
         ]

@@ -32,7 +32,9 @@ logger = logging.getLogger("bank.payments")
 FINAL_OUTCOME_STATUS = {FAILED: Payment.Status.FAILED, CANCELLED: Payment.Status.CANCELLED}
 
 
-def start_payment(*, account: Account, amount: Decimal, user: User, callback_base_url: str) -> Payment:
+def start_payment(
+    *, account: Account, amount: Decimal, user: User, callback_base_url: str, description: str = ""
+) -> Payment:
     """A pending payment of `amount` into the customer's `account`, with its checkout opened
     at the configured gateway. No money moves. Raises PaymentsUnavailable (503) when no
     gateway is configured and GatewayError (502) when it cannot open a checkout; either way
@@ -45,6 +47,7 @@ def start_payment(*, account: Account, amount: Decimal, user: User, callback_bas
             account=account,
             amount=amount,
             currency=account.currency,
+            description=description[:255],
             gateway=gateway.name,
             created_by=user,
             expires_at=timezone.now() + timedelta(minutes=settings.PAYMENT_EXPIRY_MINUTES),
@@ -105,7 +108,7 @@ def _complete(payment: Payment, confirmation: Confirmation, source: str) -> Paym
         posted = ledger.deposit_from_gateway(
             account=payment.account,
             amount=payment.amount,
-            description=f"Deposit through {payment.gateway} (payment {payment.reference})",
+            description=payment.description or f"Deposit through {payment.gateway} (payment {payment.reference})",
         )
     except DomainError as exc:
         # A frozen or closed account receives nothing; the gateway will retry, and
