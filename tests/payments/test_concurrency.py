@@ -3,19 +3,17 @@
 transaction=True: each thread has its own connection and really commits.
 """
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from payments import services
 from payments.gateways import SUCCESS
 from payments.gateways.sandbox import SandboxGateway
 from payments.models import Payment
 from tests.factories import CustomerFactory
+from tests.loans.test_concurrency import at_once as start_together
 from transactions.models import Transaction
 from transactions.services import ensure_internal_accounts
 
@@ -33,20 +31,15 @@ def internal_accounts():
 
 
 def at_once(calls):
-    """Run the callables together (released by one barrier), each on its own connection."""
-    barrier = threading.Barrier(len(calls))
+    """The calls started together (tests.loans' barrier helper); an exception is a result."""
 
-    def run(call):
+    def outcome(call):
         try:
-            barrier.wait()
             return call()
-        except Exception as exc:  # the outcome is what we assert on
+        except Exception as exc:  # what happened is what the tests assert on
             return exc
-        finally:
-            connection.close()
 
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
+    return start_together([lambda call=call: outcome(call) for call in calls])
 
 
 def test_the_same_notification_twelve_times_at_once_credits_once():
