@@ -4,7 +4,7 @@ the gateway confirms it); managers may ask the gateway again about selected paym
 from django.contrib import admin, messages
 
 from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, is_manager
-from bank_project.exceptions import DomainError
+from bank_project.errors import DomainError
 
 from . import services
 from .models import Payment

@@ -3,7 +3,7 @@ with a stable `code`."""
 
 from rest_framework import status
 
-from bank_project.exceptions import Conflict, DomainError
+from bank_project.errors import Conflict, DomainError
 
 
 class PaymentsUnavailable(DomainError):

@@ -19,7 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from bank_project.exceptions import DomainError
+from bank_project.errors import DomainError
+from bank_project.money import validate_amount
 from transactions import services as ledger
 from transactions.models import Account
 
@@ -39,7 +40,7 @@ def start_payment(
     at the configured gateway. No money moves. Raises PaymentsUnavailable (503) when no
     gateway is configured and GatewayError (502) when it cannot open a checkout; either way
     nothing is left behind (the caller's transaction rolls back)."""
-    ledger.validate_amount(amount)
+    validate_amount(amount, maximum=settings.MAX_TRANSACTION_AMOUNT)
     gateway = active_gateway()
     with transaction.atomic():
         payment = Payment(

@@ -21,9 +21,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsCustomerOrManager
-from bank_project.exceptions import DomainError
-from bank_project.renderers import JSONParser
+from accounts.permissions import IsCustomer, IsManager
+from bank_project.api.renderers import JSONParser
+from bank_project.errors import DomainError
 
 from . import selectors, services
 from .gateways import CANCELLED, FAILED, SUCCESS, configured_gateway_name, gateway_named
@@ -56,7 +56,7 @@ class PaymentListView(generics.ListAPIView):
     """Payments: a customer's own, a manager's all; filter by status, gateway, dates, account."""
 
     serializer_class = PaymentSerializer
-    permission_classes = [IsCustomerOrManager]
+    permission_classes = [IsCustomer | IsManager]
     filterset_class = selectors.PaymentFilter
     search_fields = ["=reference", "=account__account_no", "customer__user__username"]
 
@@ -66,7 +66,7 @@ class PaymentListView(generics.ListAPIView):
 
 class PaymentDetailView(generics.RetrieveAPIView):
     serializer_class = PaymentSerializer
-    permission_classes = [IsCustomerOrManager]
+    permission_classes = [IsCustomer | IsManager]
 
     def get_queryset(self):
         return selectors.payments_for(self.request.user)

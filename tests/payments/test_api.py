@@ -12,6 +12,7 @@ from payments.gateways import SUCCESS
 from payments.gateways.sandbox import SandboxGateway
 from payments.models import Payment
 from tests.conftest import client_for
+from tests.helpers import balance, count_queries
 from transactions.models import Transaction
 
 from .conftest import start
@@ -19,10 +20,6 @@ from .conftest import start
 pytestmark = pytest.mark.django_db
 NOTIFY = "/api/payments/sandbox/notify/"
 
-
-def balance(customer):
-    customer.account.refresh_from_db()
-    return customer.account.balance
 
 
 def path_of(payment):
@@ -161,18 +158,9 @@ def test_a_user_without_a_profile_sees_nothing(db):
 
 
 def test_payment_list_query_count_does_not_grow_with_rows(customer, manager_client):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    def queries_for_page():
-        with CaptureQueriesContext(connection) as captured:
-            assert manager_client.get("/api/payments/").status_code == 200
-        return len(captured.captured_queries)
-
     for _ in range(5):
         start(customer, "10.00")
-    queries_for_page()  # warm the auth and throttle caches
-    five = queries_for_page()
+    five = count_queries(manager_client, "/api/payments/")
     for _ in range(20):
         start(customer, "10.00")
-    assert queries_for_page() == five
+    assert count_queries(manager_client, "/api/payments/") == five

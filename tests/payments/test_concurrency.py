@@ -15,19 +15,11 @@ from payments.models import Payment
 from tests.factories import CustomerFactory
 from tests.loans.test_concurrency import at_once as start_together
 from transactions.models import Transaction
-from transactions.services import ensure_internal_accounts
 
 from .conftest import start
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 WORKERS = 12
-
-
-@pytest.fixture(autouse=True)
-def internal_accounts():
-    """As the migrations left them: a transactional test's flush removed them, and
-    recreating them from twelve threads at once is a race production never runs."""
-    ensure_internal_accounts()
 
 
 def at_once(calls):

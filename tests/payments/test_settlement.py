@@ -13,6 +13,7 @@ from payments.errors import InvalidSignature, PaymentMismatch, PaymentNotCredita
 from payments.gateways import CANCELLED, FAILED, SUCCESS
 from payments.gateways.sandbox import SandboxGateway
 from payments.models import Payment
+from tests.helpers import balance
 from transactions import services as ledger
 from transactions.models import Transaction
 
@@ -26,10 +27,6 @@ def notify(payment, status=SUCCESS, **changes):
     data = {**sandbox.notification_for(payment, status), **changes}
     return services.handle_notification(gateway_name="sandbox", data=data)
 
-
-def balance(customer):
-    customer.account.refresh_from_db()
-    return customer.account.balance
 
 
 def test_starting_a_payment_moves_no_money(customer):

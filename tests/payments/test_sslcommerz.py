@@ -9,6 +9,7 @@ import pytest
 from payments import services
 from payments.gateways.sslcommerz import verify_sign
 from payments.models import Payment
+from tests.helpers import balance
 from transactions.models import Transaction
 
 from .conftest import clearing_balance
@@ -35,10 +36,6 @@ def start(customer, amount="5000.00"):
         callback_base_url="https://bank.example",
     )
 
-
-def balance(customer):
-    customer.account.refresh_from_db()
-    return customer.account.balance
 
 
 def test_signature_matches_the_documented_algorithm():
