@@ -53,6 +53,8 @@ def movements_for(user: User, kind: str) -> QuerySet[Transaction]:
     transactions = Transaction.objects.filter(kind=kind).select_related("source", "destination", "reversal")
     if kind == Transaction.Kind.TRANSFER:
         transactions = transactions.select_related(*_PARTIES)
+    if kind == Transaction.Kind.DEPOSIT:
+        transactions = transactions.select_related("payment")
     transactions = transactions.order_by("-id")
     if user.is_manager:
         return transactions

@@ -56,10 +56,26 @@ class _MovementRowSerializer(serializers.ModelSerializer):
 
 class DepositRowSerializer(_MovementRowSerializer):
     account_no = serializers.CharField(source="destination.account_no", read_only=True)
+    status = serializers.SerializerMethodField(
+        help_text="Always completed: the ledger holds money that arrived. Gateway payments still under way "
+        "(pending) or that ended without money (failed, cancelled, expired) are at /api/payments/."
+    )
+    payment = serializers.SerializerMethodField(help_text="The gateway payment it came from; null for a teller deposit.")
 
     class Meta:
         model = Transaction
-        fields = ["id", "reference", "amount", "currency", "account_no", "description", "timestamp", "reversed"]
+        fields = [
+            "id", "reference", "amount", "currency", "account_no", "description", "timestamp", "reversed", "status",
+            "payment",
+        ]
+
+    def get_status(self, tx) -> str:
+        return "completed"
+
+    def get_payment(self, tx) -> int | None:
+        # `payment` comes from select_related: no query per row.
+        payment = getattr(tx, "payment", None)
+        return payment.pk if payment is not None else None
 
 
 class WithdrawalRowSerializer(_MovementRowSerializer):

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer
@@ -16,6 +16,8 @@ from bank_project.api.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently
 from bank_project.api.pagination import LedgerCursorPagination
 from bank_project.api.renderers import CSVRenderer, JSONRenderer
 from bank_project.api.throttling import MoneyMovementThrottle
+from payments import services as payment_services
+from payments.serializers import PaymentStartedSerializer
 
 from . import selectors, services
 from .models import Account, Transaction
@@ -77,18 +79,48 @@ def _result(serializer_class, posting, account) -> Response:
     return Response(data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(parameters=[IDEMPOTENCY_PARAMETER], request=DepositSerializer, responses={201: DepositResultSerializer})
+@extend_schema(
+    parameters=[IDEMPOTENCY_PARAMETER],
+    request=DepositSerializer,
+    responses={
+        201: PolymorphicProxySerializer(
+            component_name="DepositResult",
+            serializers=[PaymentStartedSerializer, DepositResultSerializer],
+            resource_type_field_name=None,
+        ),
+        503: OpenApiResponse(description="A customer's deposit while no payment gateway is configured."),
+    },
+    description="A customer's deposit is a payment through the gateway: 201 with status `pending` and "
+    "`payment_url` (the browser pays there); the account is credited when the gateway's verified "
+    "notification arrives. A manager's deposit with `account_no` (cash at the counter) is credited at once "
+    "and answers the ledger deposit with the new balance.",
+)
 class DepositView(MoneyMovementView):
     kind = Transaction.Kind.DEPOSIT
     serializer_class = DepositRowSerializer
     input_serializer_class = DepositSerializer
 
     def move(self, data):
-        account = selectors.deposit_account(self.request.user, data.get("account_no"))
-        posting = services.deposit(
-            account=account, amount=data["amount"], performed_by=self.request.user, description=data["description"]
-        )
+        user = self.request.user
+        account = selectors.deposit_account(user, data.get("account_no"))
+        if not (user.is_manager and data.get("account_no")):
+            # A customer's deposit is a payment through the gateway, pending until the
+            # gateway's verified notification arrives. Only a teller's cash is credited now.
+            return self.start_payment(account, data)
+        posting = services.deposit(account=account, amount=data["amount"], performed_by=user, description=data["description"])
+        Transaction.payment.related.set_cached_value(posting.transaction, None)  # a teller deposit: no payment
         return _result(DepositResultSerializer, posting, account)
+
+    def start_payment(self, account, data) -> Response:
+        request = self.request
+        payment = payment_services.start_payment(
+            account=account,
+            amount=data["amount"],
+            user=request.user,
+            description=data["description"],
+            callback_base_url=settings.PAYMENT_CALLBACK_BASE_URL or request.build_absolute_uri("/"),
+        )
+        return Response(PaymentStartedSerializer(payment).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(parameters=[IDEMPOTENCY_PARAMETER], request=WithdrawalSerializer, responses={201: WithdrawalResultSerializer})
