@@ -267,6 +267,7 @@ SPECTACULAR_SETTINGS = {
         "TransactionKindEnum": "transactions.models.Transaction.Kind",
         "AccountStatusEnum": "transactions.models.Account.Status",
         "LoanStatusEnum": "loans.models.Loan.Status",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
     },
 }
 

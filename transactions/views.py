@@ -84,7 +84,7 @@ def _result(serializer_class, posting, account) -> Response:
     request=DepositSerializer,
     responses={
         201: PolymorphicProxySerializer(
-            component_name="DepositResult",
+            component_name="DepositAnswer",
             serializers=[PaymentStartedSerializer, DepositResultSerializer],
             resource_type_field_name=None,
         ),

@@ -1,8 +1,9 @@
 """A real browser (Debian's Chromium, driven by Playwright) against a real server.
 
 A manager logs into the Django admin, approves a pending loan with the admin action, and
-the customer's balance shown in the admin grows by the loan; Swagger UI at /api/docs/
-loads and lists the endpoints. Screenshots go to the test's tmp_path.
+the customer's balance shown in the admin grows by the loan; a customer's deposit goes
+through the sandbox gateway's checkout page (payment_url -> Pay -> back to the client);
+Swagger UI at /api/docs/ loads and lists the endpoints. Screenshots go to the test's tmp_path.
 
 Why a server subprocess with its own SQLite file, and not pytest-django's `live_server`:
 live_server needs a transactional test database, emptied after the test with DELETE on
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("browser-server")
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bank_project.settings_test",
@@ -71,6 +75,8 @@ def server(tmp_path_factory):
         "REDIS_URL": "",
         "DEBUG": "0",
         "API_THROTTLE": "off",
+        # Where the sandbox checkout sends the browser back (the web client; here a 404 page).
+        "FRONTEND_URL": f"{base_url}/client",
     }
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=300)
@@ -78,11 +84,9 @@ def server(tmp_path_factory):
                             capture_output=True, text=True)
     ids = json.loads(seeded.stdout.strip().splitlines()[-1])
 
-    port = _free_port()
     log = open(workdir / "server.log", "w")
     process = subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
             try:
@@ -188,3 +192,37 @@ def test_swagger_ui_loads_and_lists_the_endpoints(page, server, tmp_path):
     page.screenshot(path=str(tmp_path / "swagger-ui.png"), full_page=True)
     assert (tmp_path / "swagger-ui.png").stat().st_size > 10_000
     assert failed == []  # every script and stylesheet came from our own server
+
+
+def api(server, method, path, body=None, token=None):
+    request = urllib.request.Request(
+        server["url"] + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", **({"Authorization": f"Token {token}"} if token else {})},
+    )
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return response.status, json.loads(response.read())
+
+
+def test_the_clients_deposit_goes_through_the_sandbox_checkout(page, server, tmp_path):
+    """As the web client does it: POST the deposit with its Token, send the browser to
+    payment_url, press Pay on the sandbox page (a real form POST with its CSRF token), land
+    back on the client's success page; the balance grew by exactly the deposit, once."""
+    _, login = api(server, "POST", "/api/auth/login/", {"username": "browser-customer", "password": PASSWORD})
+    token = login["token"]
+    _, before = api(server, "GET", "/api/account/customer/", token=token)
+    status, deposit = api(server, "POST", "/api/transactions/deposit/", {"amount": 5000}, token=token)
+    assert status == 201 and deposit["status"] == "pending"
+    assert deposit["payment_url"].startswith(server["url"] + "/payments/sandbox/")
+
+    page.goto(deposit["payment_url"])
+    assert "5,000.00" in page.inner_text(".amount")
+    page.screenshot(path=str(tmp_path / "sandbox-checkout.png"), full_page=True)
+    page.click("button[value=success]")
+    page.wait_for_url(f"{server['url']}/client/transaction?status=success")
+
+    _, after = api(server, "GET", "/api/account/customer/", token=token)
+    assert Decimal(after[0]["balance"]) - Decimal(before[0]["balance"]) == Decimal("5000.00")
+    page.goto(deposit["payment_url"])  # back to the page: nothing left to pay
+    assert "nothing left to pay" in page.inner_text("body")
+    _, payment = api(server, "GET", f"/api/payments/{deposit['id']}/", token=token)
+    assert payment["status"] == "completed"

@@ -108,12 +108,12 @@ def test_cors_is_closed_by_default():
 
 
 def test_an_unexpected_error_is_a_bare_500_without_stack_trace(customer, monkeypatch):
-    from transactions import services
+    from payments import services  # a customer's deposit starts a gateway payment
 
     def explode(**kwargs):
-        raise RuntimeError("secret internals at /srv/bank/transactions/services.py line 42")
+        raise RuntimeError("secret internals at /srv/bank/payments/services.py line 42")
 
-    monkeypatch.setattr(services, "deposit", explode)
+    monkeypatch.setattr(services, "start_payment", explode)
     from tests.conftest import client_for
 
     client = client_for(customer.user)

@@ -37,7 +37,7 @@ def test_sql_in_path_parameters_is_a_404(bank, payload):
 
 def test_script_in_stored_text_is_returned_as_text_and_escaped_in_the_admin(bank):
     script = "<script>alert('x')</script>"
-    response = bank.alice_client.post("/api/deposit/", {"amount": "1.00", "description": script}, format="json")
+    response = bank.alice_client.post("/api/withdrawal/", {"amount": "1.00", "description": script}, format="json")
     assert response.status_code == 201
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["description"] == script
@@ -51,7 +51,7 @@ def test_script_in_stored_text_is_returned_as_text_and_escaped_in_the_admin(bank
 @pytest.mark.parametrize("formula", ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)",
                                      "\t=1"])
 def test_csv_exports_neutralise_spreadsheet_formulas(bank, formula):
-    response = bank.alice_client.post("/api/deposit/", {"amount": "1.00", "description": formula}, format="json")
+    response = bank.alice_client.post("/api/withdrawal/", {"amount": "1.00", "description": formula}, format="json")
     assert response.status_code == 201
     export = bank.alice_client.get("/api/transactions/", {"format": "csv"})
     rows = list(csv.DictReader(io.StringIO(export.content.decode())))

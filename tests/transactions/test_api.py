@@ -16,9 +16,14 @@ pytestmark = pytest.mark.django_db
 BAD_AMOUNTS = [0, -1, "0", "-1", "0.001", "abc", "NaN", "Infinity", 1e20, "1e20", None, True, [], {}, ""]
 
 
-def test_deposit_accepts_json_numbers_and_strings(customer, customer_client):
-    assert customer_client.post("/api/deposit/", {"amount": 250}, format="json").status_code == 201
-    response = customer_client.post("/api/deposit/", {"amount": "125.50"}, format="json")
+def test_deposit_accepts_json_numbers_and_strings(customer, customer_client, manager_client):
+    """A customer's deposit starts a gateway payment (tests/payments); a teller's is credited now."""
+    started = customer_client.post("/api/deposit/", {"amount": 250}, format="json")
+    assert started.status_code == 201 and started.json()["amount"] == "250.00" and started.json()["status"] == "pending"
+    assert balance(customer) == Decimal("0.00")
+    teller = {"account_no": customer.account.account_no}
+    assert manager_client.post("/api/deposit/", {"amount": 250, **teller}, format="json").status_code == 201
+    response = manager_client.post("/api/deposit/", {"amount": "125.50", **teller}, format="json")
     assert response.status_code == 201
     body = response.json()
     assert body["amount"] == "125.50" and body["balance"] == "375.50"
@@ -100,9 +105,10 @@ def test_histories_are_scoped_to_the_caller(funded_customer, other_customer, man
     assert client_for(funded_customer.user).get("/api/transactions/deposit/").json()[0]["amount"] == "1000.00"
 
 
-def test_histories_are_newest_first(customer, customer_client):
+def test_histories_are_newest_first(customer, customer_client, manager_client):
     for amount in ("1.00", "2.00", "3.00"):
-        customer_client.post("/api/deposit/", {"amount": amount}, format="json")
+        manager_client.post("/api/deposit/", {"amount": amount, "account_no": customer.account.account_no},
+                            format="json")
     amounts = [row["amount"] for row in customer_client.get("/api/deposit/").json()["results"]]
     assert amounts == ["3.00", "2.00", "1.00"]
 

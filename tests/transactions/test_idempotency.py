@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from bank_project.api.idempotency import purge_expired_keys
+from payments.models import Payment
 from tests.conftest import client_for
 from tests.factories import fund
 from transactions.models import IdempotencyKey, Transaction
@@ -87,4 +88,5 @@ def test_key_works_on_deposit_and_withdrawal(funded_customer):
         for _ in range(3):
             response = client.post(path, {"amount": "5.00"}, format="json", HTTP_IDEMPOTENCY_KEY=f"k-{path}")
             assert response.status_code == 201
-    assert Transaction.objects.filter(kind__in=["deposit", "withdrawal"]).count() == 3  # 1 funding + 2
+    assert Transaction.objects.filter(kind__in=["deposit", "withdrawal"]).count() == 2  # 1 funding + 1 withdrawal
+    assert Payment.objects.count() == 1  # the customer's deposit: one gateway payment
