@@ -74,7 +74,3 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.reference} {self.amount} {self.currency} {self.status}"
-
-    @property
-    def owner_user_id(self):
-        return self.customer.user_id

@@ -41,6 +41,7 @@ def start_payment(
     gateway is configured and GatewayError (502) when it cannot open a checkout; either way
     nothing is left behind (the caller's transaction rolls back)."""
     validate_amount(amount, maximum=settings.MAX_TRANSACTION_AMOUNT)
+    ledger.check_can_move(account)  # a frozen or closed account could not be credited: say so now
     gateway = active_gateway()
     with transaction.atomic():
         payment = Payment(

@@ -152,7 +152,7 @@ def by_pk(accounts: list[Account], pk: int) -> Account:
     return next(account for account in accounts if account.pk == pk)
 
 
-def _check_can_move(account: Account, *, allow_frozen: bool = False) -> None:
+def check_can_move(account: Account, *, allow_frozen: bool = False) -> None:
     if account.status == Account.Status.CLOSED:
         raise AccountClosed(f"Account {account.account_no} is closed.")
     if account.status == Account.Status.FROZEN and not allow_frozen:
@@ -181,7 +181,7 @@ def post_transaction(
     if sum(signed for _, signed in legs) != 0:
         raise ValueError("A transaction's entries must sum to zero.")
     for account, signed in legs:
-        _check_can_move(account, allow_frozen=allow_frozen)
+        check_can_move(account, allow_frozen=allow_frozen)
         if signed < 0 and not account.is_internal and account.balance + signed < 0:
             raise InsufficientFunds(
                 f"Insufficient funds: account {account.account_no} holds {account.balance}, "

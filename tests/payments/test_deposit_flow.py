@@ -117,3 +117,12 @@ def test_deposit_history_shows_each_deposits_status_and_payment(customer, manage
     assert [(row["amount"], row["status"], row["payment"]) for row in rows] == [
         ("5.00", "completed", None), ("30.00", "completed", payment.pk),
     ]
+
+
+def test_a_frozen_account_starts_no_payment(customer, manager):
+    from transactions import services as ledger
+
+    ledger.freeze(account=customer.account, performed_by=manager.user)
+    response = client_for(customer.user).post("/api/deposit/", {"amount": "20.00"}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "account_frozen"
+    assert not Payment.objects.exists()
