@@ -8,7 +8,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import status
 
+from audit.models import Action
+from audit.services import record
 from bank_project.errors import Conflict, DomainError
+from staff.roles import assign_default_role
 
 from .models import Customer, Manager, User
 
@@ -65,7 +68,8 @@ def log_in(*, request, username: str, password: str, ip: str) -> User:
                         cache.incr(key)
                     except ValueError:  # expired between add and incr
                         cache.add(key, 1, timeout=window)
-        raise InvalidCredentials()
+        raise InvalidCredentials()  # audited by audit.signals (user_login_failed)
+    record(Action.LOGIN, actor=user, target=user)
     return user
 
 
@@ -106,6 +110,7 @@ def create_manager(*, user: User, **profile) -> Manager:
     manager = Manager(user=user, **profile)
     manager.full_clean(exclude=["user"])
     _save_profile(manager)
+    assign_default_role(user)  # staff.capabilities.DEFAULT_ROLE, unless a role was given already
     return manager
 
 
@@ -126,3 +131,4 @@ def change_password(*, user: User, old_password: str, new_password: str) -> None
     # Whole seconds, as in the tokens' `iat`: tokens issued from the next second on are valid.
     user.tokens_valid_after = timezone.now().replace(microsecond=0)
     user.save(update_fields=["password", "tokens_valid_after"])
+    record(Action.PASSWORD_CHANGED, actor=user, target=user)

@@ -7,12 +7,16 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
+from audit.models import Action
+from audit.services import audited, record
 from bank_project.api.throttling import BankRateThrottle, IPScopedRateThrottle
+from mfa.permissions import FreshSecondFactor
 from onboarding import services as onboarding
+from staff.permissions import HasCapability, StaffNeeds
 
 from . import selectors, services
 from .models import User
-from .permissions import IsManager, IsOwnerOrManager
+from .permissions import IsOwnerOrManager
 from .serializers import (
     ChangePasswordSerializer,
     CustomerSerializer,
@@ -150,10 +154,19 @@ class CustomerDetailView(generics.RetrieveUpdateAPIView):
     serializer_class = CustomerSerializer
     # The scoped queryset already makes another customer's profile a 404; the object
     # permission is the second guard should that scoping ever be loosened.
-    permission_classes = [permissions.IsAuthenticated, IsOwnerOrManager]
+    permission_classes = [permissions.IsAuthenticated, StaffNeeds.to(read="view_customers", write="edit_customers"),
+                          IsOwnerOrManager]
 
     def get_queryset(self):
         return selectors.customers_for(self.request.user)
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        if request.user.is_manager and response.data.get("user") != request.user.pk:
+            # Staff opening one customer's profile is on the audit trail.
+            record(Action.CUSTOMER_VIEWED, actor=request.user, target_type="accounts.customer",
+                   target_id=kwargs[self.lookup_field])
+        return response
 
 
 class ManagerListCreateView(generics.ListAPIView):
@@ -164,7 +177,7 @@ class ManagerListCreateView(generics.ListAPIView):
 
     def get_permissions(self):
         if self.request.method == "POST":
-            return [IsManager()]
+            return [HasCapability("manage_staff")(), FreshSecondFactor()]
         return super().get_permissions()
 
     def get_queryset(self):
@@ -179,7 +192,10 @@ class ManagerListCreateView(generics.ListAPIView):
     def post(self, request, *args, **kwargs):
         serializer = ManagerCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        manager = services.create_manager(**serializer.validated_data)
+        user = serializer.validated_data["user"]
+        with audited(Action.STAFF_CREATED, actor=request.user, target=user) as event:
+            manager = services.create_manager(**serializer.validated_data)
+            event.after = {"manager_id": manager.pk, "roles": [group.name for group in user.groups.all()]}
         return Response(ManagerSerializer(manager).data, status=status.HTTP_201_CREATED)
 
 
@@ -191,5 +207,5 @@ class ManagerDetailView(generics.RetrieveUpdateAPIView):
 
     def get_permissions(self):
         if self.request.method not in permissions.SAFE_METHODS:
-            return [IsManager()]
+            return [HasCapability("manage_staff")(), FreshSecondFactor()]
         return super().get_permissions()

@@ -4,6 +4,7 @@ app registry is still loading and so cannot import django.contrib.auth.forms).""
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django_otp.admin import OTPAdminAuthenticationForm
 
 
 class ManagerAuthenticationForm(AdminAuthenticationForm):
@@ -18,3 +19,10 @@ class ManagerAuthenticationForm(AdminAuthenticationForm):
                 code="invalid_login",
                 params={"username": self.username_field.verbose_name},
             )
+
+
+class ManagerOTPAuthenticationForm(OTPAdminAuthenticationForm):
+    """The same, plus django-otp's code field (TOTP or a recovery code) for
+    STAFF_MFA_REQUIRED: the session counts as verified only after a valid code."""
+
+    confirm_login_allowed = ManagerAuthenticationForm.confirm_login_allowed

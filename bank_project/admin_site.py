@@ -3,8 +3,11 @@
 Managers are not Django staff with model permissions: their role is their Manager profile.
 The site lets them in, and `ManagerAdminMixin` gives them the model admins that use it.
 Everything else (users, groups) stays with superusers and Django's own permissions.
+With STAFF_MFA_REQUIRED, the login asks for a TOTP (or recovery) code as well, through
+django-otp's OTP admin form and template, and only sessions verified by it get in.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig
 from django.db import models
@@ -20,13 +23,22 @@ class BankAdminSite(admin.AdminSite):
     @property
     def login_form(self):
         # Django's admin login form refuses users who are not is_staff: managers are not.
-        from .admin_forms import ManagerAuthenticationForm
+        from .admin_forms import ManagerAuthenticationForm, ManagerOTPAuthenticationForm
 
-        return ManagerAuthenticationForm
+        return ManagerOTPAuthenticationForm if settings.STAFF_MFA_REQUIRED else ManagerAuthenticationForm
+
+    @property
+    def login_template(self):
+        # django-otp's admin login page: the password form plus the code field.
+        return "otp/admin111/login.html" if settings.STAFF_MFA_REQUIRED else None
 
     def has_permission(self, request):
         user = request.user
-        return bool(user.is_active and (user.is_staff or getattr(user, "is_manager", False)))
+        allowed = bool(user.is_active and (user.is_staff or getattr(user, "is_manager", False)))
+        if allowed and settings.STAFF_MFA_REQUIRED:
+            # Set by django_otp.middleware.OTPMiddleware: this session passed a second factor.
+            return bool(getattr(user, "is_verified", lambda: False)())
+        return allowed
 
 
 class BankAdminConfig(AdminConfig):

@@ -49,10 +49,19 @@ INSTALLED_APPS = [
     "onboarding",  # joins accounts and the ledger: a new customer and their account
     "demo",  # seed_demo: demo data across every app
     "payments",
+    # Issue 14: staff roles, four eyes, second factor, audit trail.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "audit",
+    "staff",
+    "approvals",
+    "mfa",
 ]
 
 MIDDLEWARE = [
     "bank_project.middleware.RequestIdMiddleware",
+    "audit.context.AuditContextMiddleware",  # request id and client IP for audit rows
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -60,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # the admin's session: verified by a second factor?
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -181,6 +191,7 @@ CORS_ALLOW_HEADERS = (
     "content-type",
     "idempotency-key",
     "x-request-id",
+    "x-otp-code",
 )
 
 # --- API -----------------------------------------------------------------------------
@@ -192,6 +203,7 @@ THROTTLE_RATES = {
     "register": env.str("THROTTLE_REGISTER", default="10/hour"),
     "contact": env.str("THROTTLE_CONTACT", default="10/min"),
     "money": env.str("THROTTLE_MONEY", default="120/min"),
+    "mfa": env.str("THROTTLE_MFA", default="10/min"),
 }
 # Failed logins allowed per window before 429, counted per username and per client IP.
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=60)
@@ -268,6 +280,8 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "transactions.models.Account.Status",
         "LoanStatusEnum": "loans.models.Loan.Status",
         "PaymentStatusEnum": "payments.models.Payment.Status",
+        "StaffRoleEnum": "staff.capabilities.ROLE_CHOICES",
+        "UserRoleEnum": ["customer", "manager", "user"],
     },
 }
 
@@ -305,6 +319,21 @@ SSLCOMMERZ_LIVE = env.bool("SSLCOMMERZ_LIVE", default=False)
 # Overrides the sandbox/live host (tests point it at a local fake server).
 SSLCOMMERZ_API_URL = env.str("SSLCOMMERZ_API_URL", default="")
 SSLCOMMERZ_TIMEOUT_SECONDS = env.int("SSLCOMMERZ_TIMEOUT_SECONDS", default=10)
+# --- Staff: four eyes and a second factor (issue 14; docs/operations.md) -----------------
+# Reversals, unfreezes, role changes and loan approvals above FOUR_EYES_LOAN_AMOUNT wait
+# for a second staff member's approval.
+FOUR_EYES_ENABLED = env.bool("FOUR_EYES_ENABLED", default=True)
+FOUR_EYES_LOAN_AMOUNT = Decimal(env.str("FOUR_EYES_LOAN_AMOUNT", default="100000.00"))
+# Staff need TOTP for risky actions and for the admin (on unless DEBUG).
+STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=not DEBUG)
+# Capabilities are cached per user (deleted whenever roles or permissions change).
+STAFF_CAPABILITY_CACHE_SECONDS = env.int("STAFF_CAPABILITY_CACHE_SECONDS", default=300)
+MFA_STEP_UP_SECONDS = env.int("MFA_STEP_UP_SECONDS", default=300)
+MFA_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Bank")
+# django-otp: failed codes lock a device for 1, 2, 4, ... seconds.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # --- Logging: one line per request, with its id ---------------------------------------
 LOGGING = {

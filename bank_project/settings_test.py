@@ -18,3 +18,7 @@ LOGGING["loggers"]["bank.request"]["level"] = "WARNING"  # noqa: F405
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 # Customers' deposits go through the sandbox gateway (DEBUG is off here, so it is not the default).
 PAYMENT_GATEWAY = "sandbox"
+# Explicit, whatever DEBUG says: the suite runs without a second factor for staff, and
+# tests of it (tests/mfa) turn it on. Four eyes stay on, as in production.
+STAFF_MFA_REQUIRED = False
+FOUR_EYES_ENABLED = True

@@ -27,4 +27,8 @@ urlpatterns = [
     path("api/", include("payments.urls")),
     # The sandbox gateway's checkout page (HTML for a browser, not the JSON API).
     path("payments/", include(checkout_urlpatterns)),
+    path("api/", include("audit.urls")),
+    path("api/", include("approvals.urls")),
+    path("api/", include("staff.urls")),
+    path("api/", include("mfa.urls")),
 ]

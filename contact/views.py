@@ -5,8 +5,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsManager
 from bank_project.api.throttling import IPScopedRateThrottle
+from staff.permissions import HasCapability
 
 from . import selectors, services
 from .serializers import ContactMessageCreateSerializer, ContactMessageSerializer
@@ -30,7 +30,7 @@ class ContactMessageListCreateView(generics.ListCreateAPIView):
     def get_permissions(self):
         if self.request.method == "POST":
             return [AllowAny()]
-        return [IsManager()]
+        return [HasCapability("view_contact_messages")()]
 
     def get_throttles(self):
         if self.request.method == "POST":
@@ -53,14 +53,14 @@ class ContactMessageListCreateView(generics.ListCreateAPIView):
 @extend_schema(summary="One contact message (managers only)")
 class ContactMessageDetailView(generics.RetrieveAPIView):
     serializer_class = ContactMessageSerializer
-    permission_classes = [IsManager]
+    permission_classes = [HasCapability("view_contact_messages")]
 
     def get_queryset(self):
         return selectors.contact_messages()
 
 
 class HandleContactMessageView(APIView):
-    permission_classes = [IsManager]
+    permission_classes = [HasCapability("handle_contact_messages")]
 
     @extend_schema(
         summary="Mark a contact message handled (managers only)",

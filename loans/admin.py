@@ -3,7 +3,11 @@
 
 from django.contrib import admin
 
-from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, apply_to_each, is_manager
+from approvals import services as four_eyes
+from audit.models import Action
+from audit.services import audited
+from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, apply_to_each
+from staff.permissions import has_capability
 
 from . import services
 from .models import Installment, Loan, Repayment
@@ -36,26 +40,27 @@ class LoanAdmin(ReadOnlyAdminMixin, ManagerAdminMixin, admin.ModelAdmin):
     readonly_fields = [field.name for field in Loan._meta.fields]
 
     def has_decide_permission(self, request):
-        return is_manager(request)
+        return has_capability(request.user, "decide_loan")
 
     @admin.action(description="Approve the selected loans (amount requested, at the loan's rate) and disburse",
                   permissions=["decide"])
     def approve_selected(self, request, queryset):
-        self._decide(
-            request,
-            queryset,
-            lambda loan: services.approve_loan(loan=loan, amount_approved=loan.amount_requested, decided_by=request.user),
-            "approved and disbursed",
-        )
+        def approve(loan):
+            # As the API: above FOUR_EYES_LOAN_AMOUNT this files a four-eyes request instead.
+            outcome = four_eyes.approve_loan(loan=loan, amount_approved=loan.amount_requested, decided_by=request.user)
+            if outcome.pending:
+                raise four_eyes.WaitsForApproval(outcome.approval)
+
+        self._decide(request, queryset, approve, "approved and disbursed")
 
     @admin.action(description="Reject the selected loans", permissions=["decide"])
     def reject_selected(self, request, queryset):
-        self._decide(
-            request,
-            queryset,
-            lambda loan: services.reject_loan(loan=loan, decided_by=request.user, reason="Rejected in the admin."),
-            "rejected",
-        )
+        def reject(loan):
+            with audited(Action.LOAN_REJECTED, actor=request.user, target=loan, before={"status": loan.status}) as event:
+                rejected = services.reject_loan(loan=loan, decided_by=request.user, reason="Rejected in the admin.")
+                event.after = {"status": rejected.status, "reason": rejected.decision_reason}
+
+        self._decide(request, queryset, reject, "rejected")
 
     def _decide(self, request, queryset, decide, done: str):
         apply_to_each(self, request, queryset, decide, done=done, label=lambda loan: f"Loan #{loan.pk}")

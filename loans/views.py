@@ -10,9 +10,16 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsCustomer, IsManager
+from accounts.permissions import IsCustomer
+from approvals import services as four_eyes
+from approvals.responses import pending_response
+from approvals.serializers import PendingApprovalSerializer
+from audit.models import Action
+from audit.services import audited
 from bank_project.api.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently
 from bank_project.api.throttling import MoneyMovementThrottle
+from mfa.services import require_fresh_factor
+from staff.permissions import HasCapability
 
 from . import selectors, services
 from .serializers import (
@@ -51,7 +58,7 @@ class LoanListCreateView(generics.ListCreateAPIView):
     def get_permissions(self):
         if self.request.method == "POST":
             return [IsCustomer()]
-        return [(IsCustomer | IsManager)()]
+        return [(IsCustomer | HasCapability("view_loans"))()]
 
     def get_queryset(self):
         return selectors.loans_for(self.request.user)
@@ -73,7 +80,7 @@ class LoanPreviewView(APIView):
     """The schedule a loan of `amount` over `term_months` would have if approved today at
     today's rate. Nothing is stored."""
 
-    permission_classes = [IsCustomer | IsManager]
+    permission_classes = [IsCustomer | HasCapability("view_loans")]
 
     @extend_schema(parameters=[LoanPreviewQuerySerializer], responses={200: LoanPreviewSerializer})
     def get(self, request):
@@ -87,7 +94,7 @@ class LoanDetailView(generics.RetrieveAPIView):
     """One loan with its schedule: installments past due and not fully paid show as `overdue`."""
 
     serializer_class = LoanDetailSerializer
-    permission_classes = [IsCustomer | IsManager]
+    permission_classes = [IsCustomer | HasCapability("view_loans")]
 
     def get_queryset(self):
         return selectors.loan_details_for(self.request.user)
@@ -104,21 +111,27 @@ class _LoanActionView(APIView):
 
 
 class ApproveLoanView(_LoanActionView):
-    """Managers: approve, disburse `amount_approved` into the customer's account and fix the
-    schedule, in one database transaction. A loan is decided once (409 after that)."""
+    """Staff who decide loans: approve, disburse `amount_approved` into the customer's account
+    and fix the schedule, in one database transaction. A loan is decided once (409 after that).
+    Above FOUR_EYES_LOAN_AMOUNT: 202 and a request a second staff member (`decide_large_loan`)
+    approves; that also needs a fresh second factor when STAFF_MFA_REQUIRED."""
 
-    permission_classes = [IsManager]
+    permission_classes = [HasCapability("decide_loan")]
 
     @extend_schema(parameters=[IDEMPOTENCY_PARAMETER], request=ApproveLoanSerializer,
-                   responses={200: LoanDetailSerializer})
+                   responses={200: LoanDetailSerializer, 202: PendingApprovalSerializer})
     def post(self, request, pk):
         serializer = ApproveLoanSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         loan = self.get_loan(pk)
+        if four_eyes.is_large_loan(serializer.validated_data["amount_approved"]):
+            require_fresh_factor(request)
 
         def approve():
-            approved = services.approve_loan(loan=loan, decided_by=request.user, **serializer.validated_data)
-            return _detail(request, approved)
+            outcome = four_eyes.approve_loan(loan=loan, decided_by=request.user, **serializer.validated_data)
+            if outcome.pending:
+                return pending_response(outcome.approval)
+            return _detail(request, loan)
 
         return run_idempotently(request, approve)
 
@@ -126,13 +139,16 @@ class ApproveLoanView(_LoanActionView):
 class RejectLoanView(_LoanActionView):
     """Managers: reject a pending loan, with an optional reason."""
 
-    permission_classes = [IsManager]
+    permission_classes = [HasCapability("decide_loan")]
 
     @extend_schema(request=RejectLoanSerializer, responses={200: LoanDetailSerializer})
     def post(self, request, pk):
         serializer = RejectLoanSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        loan = services.reject_loan(loan=self.get_loan(pk), decided_by=request.user, **serializer.validated_data)
+        loan = self.get_loan(pk)
+        with audited(Action.LOAN_REJECTED, actor=request.user, target=loan, before={"status": loan.status}) as event:
+            loan = services.reject_loan(loan=loan, decided_by=request.user, **serializer.validated_data)
+            event.after = {"status": loan.status, "reason": loan.decision_reason}
         return _detail(request, loan)
 
 

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 
-from accounts.permissions import IsManagerOrReadOnly
+from staff.permissions import ReadOrCapability
 
 from . import selectors, services
 from .serializers import ServiceSerializer
@@ -14,7 +14,7 @@ from .serializers import ServiceSerializer
 )
 class ServiceListCreateView(generics.ListCreateAPIView):
     serializer_class = ServiceSerializer
-    permission_classes = [IsManagerOrReadOnly]
+    permission_classes = [ReadOrCapability("manage_services")]
     filterset_fields = ["is_active"]
     search_fields = ["name", "description"]
 
@@ -33,7 +33,7 @@ class ServiceListCreateView(generics.ListCreateAPIView):
 )
 class ServiceDetailView(generics.RetrieveUpdateDestroyAPIView):
     serializer_class = ServiceSerializer
-    permission_classes = [IsManagerOrReadOnly]
+    permission_classes = [ReadOrCapability("manage_services")]
 
     def get_queryset(self):
         return selectors.services_for(self.request.user)

@@ -79,6 +79,21 @@ def manager_client(manager):
 
 
 @pytest.fixture
+def checker_client(db):
+    """A second manager: four eyes (FOUR_EYES_ENABLED) need one to approve what the first asked."""
+    return client_for(ManagerFactory().user)
+
+
+def approve(checker, response):
+    """The checker approves the four-eyes request a 202 `response` filed; returns its result."""
+    assert response.status_code == 202, response.content
+    approved = checker.post(f"/api/approvals/{response.json()['approval_id']}/approve/")
+    assert approved.status_code == 200, approved.content
+    assert approved.json()["status"] == "executed"
+    return approved.json()["result"]
+
+
+@pytest.fixture
 def funded_customer(customer):
     fund(customer, "1000.00")
     return customer

@@ -11,13 +11,21 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsCustomer, IsManager
+from accounts.permissions import IsCustomer
+from approvals.models import ApprovalRequest
+from approvals.responses import pending_response
+from approvals.serializers import PendingApprovalSerializer
+from approvals.services import submit
+from audit.models import Action
+from audit.services import audited, record
 from bank_project.api.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently
 from bank_project.api.pagination import LedgerCursorPagination
 from bank_project.api.renderers import CSVRenderer, JSONRenderer
 from bank_project.api.throttling import MoneyMovementThrottle
+from mfa.permissions import FreshSecondFactor
 from payments import services as payment_services
 from payments.serializers import PaymentStartedSerializer
+from staff.permissions import HasCapability
 
 from . import selectors, services
 from .models import Account, Transaction
@@ -50,7 +58,7 @@ class MoneyMovementView(generics.ListCreateAPIView):
     kind: str
     input_serializer_class: type
     result_serializer_class: type
-    permission_classes = [IsCustomer | IsManager]
+    permission_classes = [IsCustomer | HasCapability("view_transactions")]
     # Who may move money, where that differs from who may read the history.
     post_permission_classes = None
     throttle_classes = [MoneyMovementThrottle]
@@ -99,6 +107,8 @@ class DepositView(MoneyMovementView):
     kind = Transaction.Kind.DEPOSIT
     serializer_class = DepositRowSerializer
     input_serializer_class = DepositSerializer
+    # Staff deposit cash at the counter with the teller capability.
+    post_permission_classes = [IsCustomer | HasCapability("teller_deposit")]
 
     def move(self, data):
         user = self.request.user
@@ -107,7 +117,11 @@ class DepositView(MoneyMovementView):
             # A customer's deposit is a payment through the gateway, pending until the
             # gateway's verified notification arrives. Only a teller's cash is credited now.
             return self.start_payment(account, data)
-        posting = services.deposit(account=account, amount=data["amount"], performed_by=user, description=data["description"])
+        with audited(Action.TELLER_DEPOSIT, actor=user, target=account) as event:
+            posting = services.deposit(account=account, amount=data["amount"], performed_by=user,
+                                       description=data["description"])
+            event.after = {"transaction_id": posting.transaction.pk, "reference": posting.transaction.reference,
+                           "amount": data["amount"], "balance": posting.balance_after(account)}
         Transaction.payment.related.set_cached_value(posting.transaction, None)  # a teller deposit: no payment
         return _result(DepositResultSerializer, posting, account)
 
@@ -186,7 +200,7 @@ class TransactionListView(CSVExportMixin, generics.ListAPIView):
     account number or description; `?format=csv` to export."""
 
     serializer_class = TransactionRowSerializer
-    permission_classes = [IsCustomer | IsManager]
+    permission_classes = [IsCustomer | HasCapability("view_transactions")]
     pagination_class = LedgerCursorPagination
     filterset_class = selectors.TransactionFilter
     search_fields = ["=reference", "=source__account_no", "=destination__account_no", "description"]
@@ -198,22 +212,31 @@ class TransactionListView(CSVExportMixin, generics.ListAPIView):
 
 class TransactionDetailView(generics.RetrieveAPIView):
     serializer_class = TransactionDetailSerializer
-    permission_classes = [IsCustomer | IsManager]
+    permission_classes = [IsCustomer | HasCapability("view_transactions")]
 
     def get_queryset(self):
         return selectors.transactions_for(self.request.user).prefetch_related("entries__account")
 
 
 class ReverseTransactionView(APIView):
-    permission_classes = [IsManager]
+    """Four eyes (FOUR_EYES_ENABLED): 202 and a request a different staff member approves at
+    /api/approvals/<id>/approve/; without four eyes the reversal posts at once (201)."""
 
-    @extend_schema(request=ReverseSerializer, responses={201: TransactionDetailSerializer})
+    permission_classes = [HasCapability("reverse_transaction"), FreshSecondFactor]
+
+    @extend_schema(request=ReverseSerializer,
+                   responses={201: TransactionDetailSerializer, 202: PendingApprovalSerializer})
     def post(self, request, pk):
         serializer = ReverseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         original = get_object_or_404(Transaction, pk=pk)
-        posting = services.reverse(original=original, reason=serializer.validated_data["reason"], performed_by=request.user)
-        reversal = selectors.transactions_for(request.user).prefetch_related("entries__account").get(pk=posting.transaction.pk)
+        reason = serializer.validated_data["reason"]
+        outcome = submit(action=ApprovalRequest.Action.REVERSE_TRANSACTION, maker=request.user, target=original,
+                         payload={"reason": reason}, summary=f"Reverse {original.reference} ({original.amount}): {reason}")
+        if outcome.pending:
+            return pending_response(outcome.approval)
+        reversal = selectors.transactions_for(request.user).prefetch_related("entries__account").get(
+            pk=outcome.result["transaction_id"])
         return Response(TransactionDetailSerializer(reversal).data, status=status.HTTP_201_CREATED)
 
 
@@ -221,7 +244,7 @@ class AccountListView(generics.ListAPIView):
     """A manager: every account, filterable by kind and status; a customer: their own."""
 
     serializer_class = AccountSerializer
-    permission_classes = [IsCustomer | IsManager]
+    permission_classes = [IsCustomer | HasCapability("view_customers")]
     filterset_fields = ["kind", "status"]
     search_fields = ["=account_no", "customer__user__username", "customer__user__last_name"]
 
@@ -231,40 +254,51 @@ class AccountListView(generics.ListAPIView):
 
 class AccountDetailView(generics.RetrieveAPIView):
     serializer_class = AccountSerializer
-    permission_classes = [IsCustomer | IsManager]
+    permission_classes = [IsCustomer | HasCapability("view_customers")]
     lookup_field = "account_no"
 
     def get_queryset(self):
         return selectors.accounts_for(self.request.user)
 
 
-class _AccountStatusView(APIView):
-    permission_classes = [IsManager]
-    # Not `action`: drf-spectacular reads `view.action` as the name of a viewset method.
-    change_status = None
+def _account_response(request, account) -> Response:
+    return Response(AccountSerializer(selectors.accounts_for(request.user).get(pk=account.pk)).data)
+
+
+class FreezeAccountView(APIView):
+    """Freeze a customer account: it can neither send nor receive money until unfrozen."""
+
+    permission_classes = [HasCapability("freeze_account"), FreshSecondFactor]
 
     @extend_schema(request=None, responses={200: AccountSerializer})
     def post(self, request, account_no):
         account = get_object_or_404(Account, account_no=account_no)
-        account = self.change_status(account=account, performed_by=request.user)
-        return Response(AccountSerializer(selectors.accounts_for(request.user).get(pk=account.pk)).data)
+        with audited(Action.ACCOUNT_FROZEN, actor=request.user, target=account, before={"status": account.status}) as event:
+            account = services.freeze(account=account, performed_by=request.user)
+            event.after = {"status": account.status}
+        return _account_response(request, account)
 
 
-class FreezeAccountView(_AccountStatusView):
-    """Freeze a customer account: it can neither send nor receive money until unfrozen."""
+class UnfreezeAccountView(APIView):
+    """Four eyes (FOUR_EYES_ENABLED): 202 and a request a different staff member approves."""
 
-    change_status = staticmethod(services.freeze)
+    permission_classes = [HasCapability("unfreeze_account"), FreshSecondFactor]
 
-
-class UnfreezeAccountView(_AccountStatusView):
-    change_status = staticmethod(services.unfreeze)
+    @extend_schema(request=None, responses={200: AccountSerializer, 202: PendingApprovalSerializer})
+    def post(self, request, account_no):
+        account = get_object_or_404(Account, account_no=account_no)
+        outcome = submit(action=ApprovalRequest.Action.UNFREEZE_ACCOUNT, maker=request.user, target=account,
+                         payload={}, summary=f"Unfreeze account {account.account_no}")
+        if outcome.pending:
+            return pending_response(outcome.approval)
+        return _account_response(request, account)
 
 
 class StatementView(APIView):
     """The caller's account statement (a manager: any account, by `account_no`):
     entries with running balance, opening and closing balance. `?format=csv` for CSV."""
 
-    permission_classes = [IsCustomer | IsManager]
+    permission_classes = [IsCustomer | HasCapability("view_customers")]
     renderer_classes = RENDERERS_WITH_CSV
     csv_header = list(StatementLineSerializer._declared_fields)  # for a CSV with no lines
 
@@ -294,6 +328,9 @@ class StatementView(APIView):
         report = selectors.statement(
             account=account, date_from=date_from, date_to=date_to, max_lines=settings.CSV_EXPORT_MAX_ROWS
         )
+        if request.user.is_manager:
+            record(Action.STATEMENT_VIEWED, actor=request.user, target=account,
+                   after={"from": date_from, "to": date_to, "format": request.accepted_renderer.format})
         if request.accepted_renderer.format == "csv":
             response = Response(StatementSerializer(report).data["entries"])
             response["Content-Disposition"] = f'attachment; filename="statement-{account.account_no}.csv"'

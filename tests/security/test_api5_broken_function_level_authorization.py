@@ -12,6 +12,8 @@ from accounts.models import Manager
 from contact.models import ContactMessage
 from loans.models import Loan
 from services.models import Service
+from tests.conftest import approve, client_for
+from tests.factories import ManagerFactory
 from transactions.models import Account, Transaction
 
 pytestmark = pytest.mark.django_db
@@ -120,14 +122,18 @@ def test_a_user_without_profile_can_do_nothing_with_money(bank):
 def test_the_manager_gets_through_every_manager_operation(bank):
     """The control: the refusals above are about the role, not broken routes. Each
     operation once, on the brief's path (the old paths mount the same views); the loan is
-    approved, so it is not rejected too."""
-    ok = {"get": 200, "post": (200, 201), "put": 200, "patch": 200, "delete": 204}
+    approved, so it is not rejected too. Four eyes: the reversal and the unfreeze wait (202)
+    for a second manager, who approves them."""
+    ok = {"get": 200, "post": (200, 201, 202), "put": 200, "patch": 200, "delete": 204}
+    checker = client_for(ManagerFactory().user)
     for method, path, body in manager_only(bank):
         if path.startswith(("/api/account/", "/api/transactions/loans/")) or path.endswith("/reject/"):
             continue
         response = call(bank.manager_client, method, path, body)
         expected = ok[method] if isinstance(ok[method], tuple) else (ok[method],)
         assert response.status_code in expected, f"{method.upper()} {path}: {response.content}"
+        if response.status_code == 202:
+            approve(checker, response)
     assert Manager.objects.filter(user=bank.new_user).exists()
     assert Loan.objects.get(pk=bank.bob_pending.pk).status == "approved"
     assert Transaction.objects.filter(kind="reversal").exists()

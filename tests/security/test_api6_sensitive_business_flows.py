@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 
 from loans.models import Loan
-from tests.conftest import client_for
+from tests.conftest import approve, client_for
+from tests.factories import ManagerFactory
 from tests.helpers import balance
 from transactions.audit import find_ledger_problems
 from transactions.models import Transaction
@@ -62,7 +63,7 @@ def test_approval_cannot_exceed_the_request(bank):
 
 def test_a_transaction_is_reversed_once(bank):
     path = f"/api/transactions/{bank.bob_transfer.pk}/reverse/"
-    assert bank.manager_client.post(path, {"reason": "fraud"}, format="json").status_code == 201
+    approve(client_for(ManagerFactory().user), bank.manager_client.post(path, {"reason": "fraud"}, format="json"))
     again = bank.manager_client.post(path, {"reason": "fraud"}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "already_reversed"
     assert Transaction.objects.filter(reverses=bank.bob_transfer).count() == 1

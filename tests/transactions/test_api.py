@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import client_for
+from tests.conftest import approve, client_for
 from tests.factories import CustomerFactory, UserFactory, fund
 from tests.helpers import balance
 from transactions.models import Account, Transaction, generate_account_no
@@ -147,25 +147,29 @@ def test_customer_cannot_reverse_or_freeze(funded_customer, customer_client):
     assert Account.objects.get(account_no=account_no).status == "active"
 
 
-def test_manager_reverses_once_with_a_reason(funded_customer, manager_client):
+def test_manager_reverses_once_with_a_reason(funded_customer, manager_client, checker_client):
     tx = Transaction.objects.get()
     assert manager_client.post(f"/api/transactions/{tx.pk}/reverse/", {}, format="json").status_code == 400
     response = manager_client.post(f"/api/transactions/{tx.pk}/reverse/", {"reason": "teller error"}, format="json")
-    assert response.status_code == 201
-    assert response.json()["reverses"] == tx.reference
+    assert response.status_code == 202  # four eyes: nothing moved yet
+    assert balance(funded_customer) == Decimal("1000.00")
+    result = approve(checker_client, response)
     assert balance(funded_customer) == 0
+    reversal = manager_client.get(f"/api/transactions/{result['transaction_id']}/").json()
+    assert reversal["reverses"] == tx.reference
     again = manager_client.post(f"/api/transactions/{tx.pk}/reverse/", {"reason": "again"}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "already_reversed"
     detail = manager_client.get(f"/api/transactions/{tx.pk}/").json()
-    assert detail["reversed_by"] == response.json()["reference"]
+    assert detail["reversed_by"] == result["reference"]
     assert manager_client.post("/api/transactions/999999/reverse/", {"reason": "x"}, format="json").status_code == 404
 
 
-def test_manager_freezes_and_unfreezes(customer, manager_client):
+def test_manager_freezes_and_unfreezes(customer, manager_client, checker_client):
     account_no = customer.account.account_no
     assert manager_client.post(f"/api/accounts/{account_no}/freeze/").json()["status"] == "frozen"
     assert manager_client.post(f"/api/accounts/{account_no}/freeze/").status_code == 409
-    assert manager_client.post(f"/api/accounts/{account_no}/unfreeze/").json()["status"] == "active"
+    assert approve(checker_client, manager_client.post(f"/api/accounts/{account_no}/unfreeze/"))["status"] == "active"
+    assert manager_client.get(f"/api/accounts/{account_no}/").json()["status"] == "active"
     assert manager_client.post("/api/accounts/0000000000/freeze/").status_code == 404
 
 

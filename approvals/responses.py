@@ -1,0 +1,18 @@
+from rest_framework import status
+from rest_framework.response import Response
+
+from .serializers import ApprovalSerializer
+
+
+def pending_response(approval) -> Response:
+    """What a guarded endpoint answers when four eyes apply: 202 and the request to approve."""
+    return Response(
+        {
+            "detail": "Four eyes: this waits for a different staff member to approve it at "
+                      f"/api/approvals/{approval.pk}/approve/.",
+            "status": approval.status,
+            "approval_id": approval.pk,
+            "approval": ApprovalSerializer(approval).data,
+        },
+        status=status.HTTP_202_ACCEPTED,
+    )
