@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework import status
 
 from audit.models import Action as AuditAction
-from audit.services import record
+from audit.services import audited, record
 from bank_project.errors import Conflict, DomainError
 from staff.permissions import has_capability
 
@@ -179,3 +179,22 @@ def approve_loan(*, loan, amount_approved, decided_by, annual_interest_rate=None
                       summary=f"Approve loan #{loan.pk}: {amount_approved} of {loan.amount_requested} requested")
     with transaction.atomic():
         return Outcome(result=spec.execute(loan, maker=decided_by, checker=None, payload=payload))
+
+
+# --- The account status changes, shared by the API and the admin ---------------------------
+
+
+def freeze_account(*, account, performed_by):
+    """Freezing is not four-eyes (it protects money), but it is audited."""
+    from transactions import services as ledger
+
+    with audited(AuditAction.ACCOUNT_FROZEN, actor=performed_by, target=account,
+                 before={"status": account.status}) as event:
+        account = ledger.freeze(account=account, performed_by=performed_by)
+        event.after = {"status": account.status}
+    return account
+
+
+def unfreeze_account(*, account, maker) -> Outcome:
+    return submit(action=ApprovalRequest.Action.UNFREEZE_ACCOUNT, maker=maker, target=account, payload={},
+                  summary=f"Unfreeze account {account.account_no}")

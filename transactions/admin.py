@@ -3,9 +3,10 @@ transactions.services (the freeze/unfreeze actions call it); history is never ed
 
 from django.contrib import admin
 
-from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, apply_to_each, is_manager
+from approvals import services as staff_actions
+from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, apply_to_each
+from staff.permissions import has_capability
 
-from . import services
 from .models import Account, Entry, Transaction
 
 
@@ -29,19 +30,26 @@ class AccountAdmin(ReadOnlyAdminMixin, ManagerAdminMixin, admin.ModelAdmin):
         return account.name or account.code
 
     def has_freeze_permission(self, request):
-        return is_manager(request)
+        return has_capability(request.user, "freeze_account")
+
+    def has_unfreeze_permission(self, request):
+        return has_capability(request.user, "unfreeze_account")
 
     @admin.action(description="Freeze the selected accounts", permissions=["freeze"])
     def freeze_accounts(self, request, queryset):
-        self._change_status(request, queryset, services.freeze, "frozen")
+        apply_to_each(self, request, queryset,
+                      lambda account: staff_actions.freeze_account(account=account, performed_by=request.user),
+                      done="frozen", label=lambda account: account.account_no)
 
-    @admin.action(description="Unfreeze the selected accounts", permissions=["freeze"])
+    @admin.action(description="Unfreeze the selected accounts (four eyes: a second manager approves)",
+                  permissions=["unfreeze"])
     def unfreeze_accounts(self, request, queryset):
-        self._change_status(request, queryset, services.unfreeze, "unfrozen")
+        def unfreeze(account):
+            outcome = staff_actions.unfreeze_account(account=account, maker=request.user)
+            if outcome.pending:
+                raise staff_actions.WaitsForApproval(outcome.approval)
 
-    def _change_status(self, request, queryset, change, done):
-        apply_to_each(self, request, queryset, lambda account: change(account=account, performed_by=request.user),
-                      done=done, label=lambda account: account.account_no)
+        apply_to_each(self, request, queryset, unfreeze, done="unfrozen", label=lambda account: account.account_no)
 
 
 class EntryInline(ReadOnlyInline):

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsCustomer
+from approvals import services as staff_actions
 from approvals.models import ApprovalRequest
 from approvals.responses import pending_response
 from approvals.serializers import PendingApprovalSerializer
@@ -273,10 +274,7 @@ class FreezeAccountView(APIView):
     @extend_schema(request=None, responses={200: AccountSerializer})
     def post(self, request, account_no):
         account = get_object_or_404(Account, account_no=account_no)
-        with audited(Action.ACCOUNT_FROZEN, actor=request.user, target=account, before={"status": account.status}) as event:
-            account = services.freeze(account=account, performed_by=request.user)
-            event.after = {"status": account.status}
-        return _account_response(request, account)
+        return _account_response(request, staff_actions.freeze_account(account=account, performed_by=request.user))
 
 
 class UnfreezeAccountView(APIView):
@@ -287,8 +285,7 @@ class UnfreezeAccountView(APIView):
     @extend_schema(request=None, responses={200: AccountSerializer, 202: PendingApprovalSerializer})
     def post(self, request, account_no):
         account = get_object_or_404(Account, account_no=account_no)
-        outcome = submit(action=ApprovalRequest.Action.UNFREEZE_ACCOUNT, maker=request.user, target=account,
-                         payload={}, summary=f"Unfreeze account {account.account_no}")
+        outcome = staff_actions.unfreeze_account(account=account, maker=request.user)
         if outcome.pending:
             return pending_response(outcome.approval)
         return _account_response(request, account)

@@ -3,8 +3,10 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from approvals.models import ApprovalRequest
 from contact import services as inbox
 from contact.models import ContactMessage
+from tests.factories import ManagerFactory
 from transactions import services as ledger
 from transactions.audit import find_ledger_problems
 from transactions.models import Account, Entry, Transaction
@@ -104,7 +106,15 @@ def test_freeze_and_unfreeze_actions_go_through_the_service(admin_client, funded
     notes = [(m.level_tag, str(m)) for m in response.context["messages"]]
     assert notes[-1][0] == "warning" and account.account_no in notes[-1][1]
 
-    admin_client.post(url, {"action": "unfreeze_accounts", "_selected_action": [account.pk]})
+    # Unfreezing is four-eyes: it waits for a second manager, who approves it in the admin.
+    response = admin_client.post(url, {"action": "unfreeze_accounts", "_selected_action": [account.pk]}, follow=True)
+    assert "waiting for a second staff member" in str(list(response.context["messages"])[-1])
+    account.refresh_from_db()
+    assert account.status == Account.Status.FROZEN
+    checker = Client()
+    checker.force_login(ManagerFactory().user)
+    checker.post("/admin/approvals/approvalrequest/",
+                 {"action": "approve_selected", "_selected_action": [ApprovalRequest.objects.get().pk]})
     account.refresh_from_db()
     assert account.status == Account.Status.ACTIVE
 

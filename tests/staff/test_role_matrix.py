@@ -21,6 +21,7 @@ from services import services as catalogue
 from services.models import Service
 from staff.capabilities import AUDITOR, BRANCH_MANAGER, LOAN_OFFICER, ROLES, TELLER
 from tests.factories import CustomerFactory, ManagerFactory, UserFactory, fund
+from tests.security.test_api5_broken_function_level_authorization import call
 from transactions import services as ledger
 from transactions.models import Account, Transaction
 
@@ -111,12 +112,6 @@ def snapshot():
         sorted(Manager.objects.values_list("pk", "age", "user__groups__name")),
         sorted(Account.objects.filter(customer__isnull=False).values_list("customer__occupation", flat=True)),
     )
-
-
-def call(client, method, path, body):
-    if body is None:
-        return getattr(client, method)(path)
-    return getattr(client, method)(path, body, format="json")
 
 
 ENDPOINT_COUNT = 35
