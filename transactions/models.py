@@ -65,8 +65,11 @@ class Account(models.Model):
     customer = models.OneToOneField(
         "accounts.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="account"
     )
-    # Bank-internal accounts are found by code ("cash", "loans_receivable", ...).
-    code = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    # Bank-internal accounts are found by code ("cash", "loans_receivable", ...). Each is
+    # split into LEDGER_INTERNAL_SHARDS rows (shard 0..N-1) so that postings to it do not
+    # queue on one locked row; its balance is the sum over its shards (docs/architecture.md).
+    code = models.CharField(max_length=32, null=True, blank=True)
+    shard = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(max_length=100, blank=True)
     currency = models.CharField(max_length=3, default="BDT")
     balance = money_field(default=ZERO)
@@ -88,6 +91,8 @@ class Account(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["active", "frozen", "closed"]), name="account_status_valid"
             ),
+            models.UniqueConstraint(fields=["code", "shard"], name="internal_account_code_shard_unique"),
+            models.CheckConstraint(condition=Q(kind="internal") | Q(shard=0), name="customer_account_unsharded"),
         ]
 
     def __str__(self):

@@ -22,6 +22,18 @@ _PARTIES = (
 )
 
 
+def internal_balances() -> dict[str, Decimal]:
+    """The balance of each of the bank's own accounts, by code: the sum over its shards
+    (an internal account is LEDGER_INTERNAL_SHARDS rows, see services.internal_shard)."""
+    rows = Account.objects.filter(kind=Account.Kind.INTERNAL).values("code").annotate(total=Sum("balance"))
+    return {row["code"]: row["total"] for row in rows.order_by("code")}
+
+
+def internal_balance(code: str) -> Decimal:
+    """The balance of the bank's own account `code`, all shards rolled up."""
+    return internal_balances().get(code, Decimal("0.00"))
+
+
 def transactions_for(user: User) -> QuerySet[Transaction]:
     """Every transaction the user may see: a manager all, a customer those touching their account."""
     transactions = Transaction.objects.select_related(

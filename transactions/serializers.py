@@ -234,7 +234,7 @@ class AccountSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Account
-        fields = ["id", "account_no", "kind", "code", "name", "holder_name", "customer", "currency", "balance",
+        fields = ["id", "account_no", "kind", "code", "shard", "name", "holder_name", "customer", "currency", "balance",
                   "status", "opened_at"]
         read_only_fields = fields
 

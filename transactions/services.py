@@ -119,29 +119,55 @@ class Posting:
         return next(entry.balance_after for entry in self.entries if entry.account_id == account_id)
 
 
-def ensure_internal_accounts(account_model=Account) -> None:
-    """Create the bank's own accounts that are missing (a data migration calls this too)."""
-    for code, name in INTERNAL_ACCOUNTS.items():
-        if not account_model.objects.filter(code=code).exists():
-            account_model.objects.create(
-                kind="internal", code=code, name=name, currency=settings.BANK_CURRENCY,
-                account_no=generate_account_no(),
-            )
+def internal_shard(key: int) -> int:
+    """The shard of every internal account that postings for customer account `key` use.
+
+    A stable function of the customer account's id: a customer's postings always land on
+    the same shard (a reversal finds them there), and customers spread evenly over shards.
+    """
+    return key % settings.LEDGER_INTERNAL_SHARDS
 
 
-def lock_accounts(*, ids=(), codes=(), account_nos=()) -> list[Account]:
+def ensure_internal_accounts(account_model=Account, using: str = "default") -> None:
+    """Create the bank's own accounts that are missing: every code of INTERNAL_ACCOUNTS,
+    in LEDGER_INTERNAL_SHARDS rows each. Run by a data migration and after every
+    `migrate` (transactions.apps), so a new code or a raised shard count needs nothing else.
+    """
+    sharded = any(field.name == "shard" for field in account_model._meta.get_fields())
+    shards = range(settings.LEDGER_INTERNAL_SHARDS) if sharded else (0,)
+    manager = account_model.objects.using(using)
+    existing = set(manager.filter(code__in=list(INTERNAL_ACCOUNTS)).values_list("code", "shard" if sharded else "code"))
+    missing = [
+        account_model(
+            kind="internal", code=code, name=name, currency=settings.BANK_CURRENCY,
+            account_no=generate_account_no(), **({"shard": shard} if sharded else {}),
+        )
+        for code, name in INTERNAL_ACCOUNTS.items()
+        for shard in shards
+        if (code, shard if sharded else code) not in existing
+    ]
+    manager.bulk_create(missing)
+
+
+def lock_accounts(*, ids=(), codes=(), account_nos=(), shard_key: int | None = None) -> list[Account]:
     """Lock the accounts in ONE statement, in primary-key order: the deadlock-free order.
 
     Accounts are named by pk, by internal code or by account number; the caller picks
-    them out of the returned list.
+    them out of the returned list. An internal code locks one shard of that account: the
+    one of `shard_key` (a customer account's id), by default of the first of `ids`.
     """
-    condition = Q(pk__in=list(ids)) | Q(code__in=list(codes)) | Q(account_no__in=list(account_nos))
+    condition = Q(pk__in=list(ids)) | Q(account_no__in=list(account_nos))
+    if codes:
+        if shard_key is None:
+            shard_key = next(iter(ids), 0)
+        condition |= Q(code__in=list(codes), shard=internal_shard(shard_key))
     # of=("self",): lock the account rows only, not the joined customer and user rows.
     locking = Account.objects.select_related("customer__user").select_for_update(of=("self",))
     return list(locking.filter(condition).order_by("pk"))
 
 
 def by_code(accounts: list[Account], code: str) -> Account:
+    """The (one shard of the) internal account `code` among accounts lock_accounts returned."""
     account = next((account for account in accounts if account.code == code), None)
     if account is None:  # made by migrate; a missing one is a broken deployment, not bad input
         raise RuntimeError(f"The bank's internal account {code!r} is missing: run manage.py migrate.")

@@ -120,7 +120,7 @@ def test_freeze_and_unfreeze_actions_go_through_the_service(admin_client, funded
 
 
 def test_internal_accounts_cannot_be_frozen(admin_client, funded_customer):
-    cash = Account.objects.get(code=Account.CASH)
+    cash = Account.objects.filter(code=Account.CASH).first()
     admin_client.post("/admin/transactions/account/", {"action": "freeze_accounts", "_selected_action": [cash.pk]})
     cash.refresh_from_db()
     assert cash.status == Account.Status.ACTIVE

@@ -2,11 +2,12 @@ from decimal import Decimal
 
 from loans import services
 from transactions.models import Account
+from transactions.selectors import internal_balance
 
 
 def internal(code: str) -> Decimal:
-    account = Account.objects.filter(code=code).first()
-    return account.balance if account else Decimal("0.00")
+    """The internal account's balance, all its shards rolled up."""
+    return internal_balance(code)
 
 
 def receivable() -> Decimal:

@@ -9,18 +9,25 @@ from tests.helpers import balance
 from transactions import services
 from transactions.audit import find_ledger_problems
 from transactions.models import Account, Entry, Transaction
+from transactions.selectors import internal_balance
 
 pytestmark = pytest.mark.django_db
 
 
-def cash() -> Account:
-    return Account.objects.get(code=Account.CASH)
+def cash(account=None) -> Account:
+    """The shard of cash that postings for `account` use (shard 0 without one)."""
+    key = account.pk if account is not None else 0
+    return Account.objects.get(code=Account.CASH, shard=services.internal_shard(key))
+
+
+def cash_total() -> Decimal:
+    return internal_balance(Account.CASH)
 
 
 def test_deposit_credits_the_customer_and_debits_cash(customer):
     tx = services.deposit(account=customer.account, amount=Decimal("100.25"), performed_by=customer.user).transaction
     assert balance(customer.account) == Decimal("100.25")
-    assert cash().balance == Decimal("-100.25")
+    assert cash_total() == cash(customer.account).balance == Decimal("-100.25")
     assert sorted(e.amount for e in tx.entries.all()) == [Decimal("-100.25"), Decimal("100.25")]
     assert tx.kind == "deposit" and tx.destination_id == customer.account.pk
     assert find_ledger_problems() == []
@@ -29,7 +36,7 @@ def test_deposit_credits_the_customer_and_debits_cash(customer):
 def test_withdrawal_debits_the_customer_and_credits_cash(funded_customer):
     services.withdraw(account=funded_customer.account, amount=Decimal("40.00"), performed_by=None)
     assert balance(funded_customer.account) == Decimal("960.00")
-    assert cash().balance == Decimal("-960.00")
+    assert cash_total() == cash(funded_customer.account).balance == Decimal("-960.00")
     assert find_ledger_problems() == []
 
 
