@@ -5,8 +5,12 @@ SECRET_KEY, ...), so that the tokens it issues are signed with the server's key:
 
     python bench/django_tasks.py seed  --customers 1000 --out bench/results/data.lua
     python bench/django_tasks.py audit
+    python bench/django_tasks.py capture --out-dir bench/results
 
-Both print one JSON object on the last line of stdout.
+Each prints one JSON object on the last line of stdout. `capture` posts one transfer and
+one withdrawal through the whole Django stack (in-process test client, real commits),
+records every SQL statement they send with its parameters, and writes them as pgbench
+scripts with the parties drawn at random (the database-ceiling replay, docs/benchmarks.md).
 """
 
 import argparse
@@ -26,6 +30,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
@@ -124,6 +129,162 @@ def audit() -> dict:
     return {"problems": find_ledger_problems(), "transactions": counts, "customer_balance_total": str(customer_total)}
 
 
+# --- the SQL replay ---------------------------------------------------------------------
+
+def sql_literal(value) -> str:
+    """A parameter as an SQL literal for the pgbench script. No ':' may appear (pgbench
+    would read it as a variable), so times are written as epoch seconds."""
+    import datetime as dt
+
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, Decimal, float)):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return f"to_timestamp({value.timestamp():.6f})"
+    if isinstance(value, dt.date):
+        return f"'{value.isoformat()}'::date"
+    text = str(value)
+    if ":" in text:
+        raise ValueError(f"cannot replay a parameter with ':' through pgbench: {text!r}")
+    return "'" + text.replace("'", "''") + "'"
+
+
+PARTY_TABLE = "bench_party"
+
+
+def make_party_table() -> int:
+    """bench_party(n, uid, src, src_no, shard, cash): each bench customer with its user, its
+    account and the shard of cash its postings use. The replay picks its parties here (one
+    extra primary-key lookup per transaction that the app does not make: the client knows
+    its token and the recipient's number)."""
+    shards = getattr(settings, "LEDGER_INTERNAL_SHARDS", 1)
+    sharded = any(f.name == "shard" for f in Account._meta.get_fields())
+    shard_of = f"a.id % {shards}" if sharded and hasattr(ledger, "internal_shard") else "0"
+    cash_join = "cash.code = 'cash'" + (f" AND cash.shard = {shard_of}" if sharded else "")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {PARTY_TABLE}")
+        cursor.execute(
+            f"CREATE TABLE {PARTY_TABLE} AS SELECT row_number() OVER (ORDER BY a.id) AS n, u.id AS uid, "
+            f"a.id AS src, a.account_no AS src_no, {shard_of} AS shard, cash.id AS cash "
+            "FROM transactions_account a JOIN accounts_customer c ON c.id = a.customer_id "
+            "JOIN accounts_user u ON u.id = c.user_id "
+            f"JOIN transactions_account cash ON {cash_join} "
+            "WHERE a.kind = 'customer' AND u.username LIKE 'bench%'"
+        )
+        cursor.execute(f"ALTER TABLE {PARTY_TABLE} ADD PRIMARY KEY (n)")
+        cursor.execute(f"SELECT count(*) FROM {PARTY_TABLE}")
+        return cursor.fetchone()[0]
+
+
+def parties(count: int) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT n, uid, src, src_no, shard, cash FROM {PARTY_TABLE} ORDER BY n")
+        rows = [dict(zip(("n", "uid", "src", "src_no", "shard", "cash"), row, strict=True)) for row in cursor.fetchall()]
+    return rows[:count] if count else rows
+
+
+def recorded(do) -> list[tuple[str, list]]:
+    """The (sql, params) of every statement `do()` sends."""
+    statements = []
+
+    def wrapper(execute, sql, params, many, context):
+        statements.append((sql, list(params or ())))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        do()
+    return statements
+
+
+def to_pgbench(statements, variables: dict) -> list[str]:
+    """Each statement with its parameters in place: a value in `variables` (its pgbench
+    variable), the new transaction's id (`:id`, read back with \\gset), the fresh reference
+    (random), any other as the literal captured."""
+
+    def render(value, *, is_transaction_id=False) -> str:
+        if is_transaction_id:
+            return ":id"
+        if isinstance(value, str) and value.startswith("TX") and len(value) == 18:
+            return "('TX' || (:ref)::text)"
+        if not isinstance(value, (bool, Decimal)) and value in variables:
+            return variables[value]
+        return sql_literal(value)
+
+    lines = []
+    for sql, params in statements:
+        # the entries' insert: UNNEST of arrays (transaction_id, account_id, amount,
+        # balance_after), or rows of those four
+        entry_insert = sql.startswith('INSERT INTO "transactions_entry" ("transaction_id",')
+        rendered = []
+        for position, value in enumerate(params):
+            if isinstance(value, (list, tuple)):
+                rendered.append("ARRAY[" + ", ".join(
+                    render(item, is_transaction_id=entry_insert and position == 0) for item in value) + "]")
+            else:
+                rendered.append(render(value, is_transaction_id=entry_insert and position % 4 == 0))
+        text = sql.replace("%%", "\x00") % tuple(rendered) if rendered else sql
+        text = text.replace("\x00", "%")
+        returning_id = text.startswith('INSERT INTO "transactions_transaction"') and text.rstrip().endswith(
+            'RETURNING "transactions_transaction"."id"')
+        lines.append(text + ("\n\\gset" if returning_id else ";"))
+    return lines
+
+
+def capture(out_dir: Path) -> dict:
+    from django.test import Client
+
+    count = make_party_table()
+    rows = parties(0)
+
+    def distinct(*people) -> bool:
+        values = [v for p in people for k, v in p.items() if k in ("uid", "src", "shard", "cash")]
+        return len(set(values)) == len(values)
+
+    sender, recipient = next((a, b) for a in rows[20:] for b in rows[20:] if a is not b and distinct(a, b))
+    tokens = {p["uid"]: issue_tokens(User.objects.get(pk=p["uid"]))["access"] for p in (sender, recipient)}
+    client = Client(HTTP_HOST="127.0.0.1")
+
+    def post(path, body, uid):
+        response = client.post(path, body, content_type="application/json",
+                               HTTP_AUTHORIZATION=f"Bearer {tokens[uid]}")
+        if response.status_code != 201:
+            raise SystemExit(f"capture: {path} answered {response.status_code}: {response.content[:300]!r}")
+        return response
+
+    transfer_body = {"recipient_account_no": recipient["src_no"], "amount": "12.34"}
+    post("/api/balance-transfer/", transfer_body, sender["uid"])  # warm: first-use queries stay out
+    post("/api/withdrawal/", {"amount": "1.23"}, sender["uid"])
+    captured = {
+        "transfer": recorded(lambda: post("/api/balance-transfer/", transfer_body, sender["uid"])),
+        "withdrawal": recorded(lambda: post("/api/withdrawal/", {"amount": "1.23"}, sender["uid"])),
+    }
+    variables = {
+        sender["uid"]: ":uid", sender["src"]: ":src", sender["src_no"]: ":src_no", recipient["src"]: ":dst",
+        recipient["src_no"]: ":dst_no", sender["cash"]: ":cash", sender["shard"]: ":shard",
+    }
+    pick = (
+        f"\\set s random(1, {count})\n"
+        f"\\set r 1 + (:s + random(0, {count - 2})) % {count}\n"
+        "\\set ref random(1000000000000000, 9999999999999999)\n"
+        "SELECT p.uid, p.src, p.src_no, p.shard, p.cash, r.src AS dst, r.src_no AS dst_no "
+        f"FROM {PARTY_TABLE} p, {PARTY_TABLE} r WHERE p.n = :s AND r.n = :r\n\\gset\n"
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = {}
+    if os.environ.get("BENCH_CAPTURE_DEBUG"):
+        for name, statements in captured.items():
+            print(name, *statements, sep="\n  ")
+    for name, statements in captured.items():
+        script = pick + "BEGIN;\n" + "\n".join(to_pgbench(statements, variables)) + "\nEND;\n"
+        path = out_dir / f"replay_{name}.sql"
+        path.write_text(f"-- {name}: the SQL the app sent for one, captured by bench/django_tasks.py capture\n" + script)
+        written[name] = {"script": str(path), "statements": len(statements)}
+    return {"parties": count, **written}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,8 +292,15 @@ def main() -> None:
     seed_parser.add_argument("--customers", type=int, default=1000)
     seed_parser.add_argument("--out", type=Path, required=True)
     sub.add_parser("audit")
+    capture_parser = sub.add_parser("capture")
+    capture_parser.add_argument("--out-dir", type=Path, required=True)
     args = parser.parse_args()
-    result = seed(args.customers, args.out) if args.command == "seed" else audit()
+    if args.command == "seed":
+        result = seed(args.customers, args.out)
+    elif args.command == "capture":
+        result = capture(args.out_dir)
+    else:
+        result = audit()
     print(json.dumps(result))
 
 

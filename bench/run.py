@@ -55,7 +55,11 @@ SCENARIOS = {
 
 # Targets from issue 6, checked at 8 clients.
 TARGET_TRANSFER_VS_PGBENCH = 0.15
-TARGET_TRANSFER_VS_SERVICES = 0.50
+TARGET_TRANSFER_VS_SERVICES = 0.60  # issue 15 (issue 6 asked 0.50)
+# Issue 15: database work per transfer, the hot row, the database's own ceiling.
+TARGET_DB_CPU_VS_TPCB = 1.5
+TARGET_WITHDRAWAL_VS_TRANSFER_32 = 0.9
+TARGET_REPLAY_VS_TPCB = 0.5
 TARGET_TRANSFER_P99_MS = 100.0
 TARGET_TRANSACTIONS_RPS = 100.0
 
@@ -106,7 +110,11 @@ def parse_args():
                         help="experiments: run this SQL file on the bench database after seeding "
                              "(e.g. drop an index to measure what it costs); noted in the results")
     parser.add_argument("--db", default=os.environ.get("BENCH_DB", "bank_bench"))
-    parser.add_argument("--pgbench-db", default=os.environ.get("BENCH_PGBENCH_DB", "bank_pgbench"))
+    parser.add_argument("--pgbench-db", default=os.environ.get("BENCH_PGBENCH_DB", "bank_pgbench"),
+                        help="may be the same as --db: pgbench's tables then live beside the app's")
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"))
+    parser.add_argument("--no-replay", action="store_true",
+                        help="skip the SQL replay (the app's captured statements through pgbench)")
     args = parser.parse_args()
     if args.quick:
         args.duration = min(args.duration, 2)
@@ -187,7 +195,7 @@ def server_env(args, secret_key: str) -> dict:
         SECRET_KEY=secret_key,
         SECURE_SSL_REDIRECT="0",  # no TLS on loopback; a redirect would be counted as an error anyway
         API_THROTTLE="off",
-        REDIS_URL="redis://127.0.0.1:6379/1",
+        REDIS_URL=args.redis_url,
         REQUEST_LOG_LEVEL="WARNING",
         ALLOWED_HOSTS="127.0.0.1",
         JWT_ACCESS_MINUTES="240",  # the tokens issued at seeding must outlive the whole run
@@ -350,7 +358,7 @@ class CpuMeter:
             self.seen[pid] = max(seconds, self.seen.get(pid, 0.0))
 
     def start(self) -> "CpuMeter":
-        self.app_start = self.server.cpu_seconds()
+        self.app_start = self.server.cpu_seconds() if self.server else 0.0
         self.db_start = db_backend_cpu(self.database)
         self.seen = dict(self.db_start)
         self.thread = threading.Thread(target=self._poll, daemon=True)
@@ -365,7 +373,7 @@ class CpuMeter:
         self.stopping.set()
         self.thread.join()
         self.sample()
-        app = self.server.cpu_seconds() - self.app_start
+        app = (self.server.cpu_seconds() - self.app_start) if self.server else 0.0
         db = sum(seconds - self.db_start.get(pid, 0.0) for pid, seconds in self.seen.items())
         return app, db
 
@@ -421,49 +429,97 @@ def wrk(server: Server, scenario: str, connections: int, seconds: int, database:
 # --- pgbench -----------------------------------------------------------------------------------
 
 
+def pgbench_run(pgbench: str, args, clients: int, label: str, extra: list[str], database: str) -> dict:
+    """One measured pgbench run (after a warm-up), with the CPU its database backends spent
+    per transaction, measured from /proc as for the HTTP runs."""
+    conn_args = ["-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER]
+    threads = str(min(2, clients))
+    logdir = RESULTS / "pgbench"
+    logdir.mkdir(parents=True, exist_ok=True)
+    if args.warmup:
+        run([pgbench, "-n", *extra, "-c", str(clients), "-j", threads, "-T", str(args.warmup), *conn_args, database])
+    prefix = logdir / f"{label}-c{clients}"
+    for old in logdir.glob(f"{prefix.name}.*"):
+        old.unlink()
+    meter = CpuMeter(None, database)
+    # pgbench's own connections only exist while it runs: start it, then the meter.
+    proc = subprocess.Popen([pgbench, "-n", *extra, "-c", str(clients), "-j", threads, "-T", str(args.duration),
+                             "-l", f"--log-prefix={prefix}", *conn_args, database],
+                            cwd=SOURCE, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.3)
+    meter.start()
+    stdout, stderr = proc.communicate(timeout=args.duration + 120)
+    _, db_seconds = meter.stop()
+    if proc.returncode != 0:
+        die(f"pgbench {label} at {clients} exited {proc.returncode}\n{stdout}\n{stderr}")
+    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", stdout)
+    failed = re.search(r"number of failed transactions: (\d+)", stdout)
+    latencies = []
+    for path in logdir.glob(f"{prefix.name}.*"):
+        with path.open() as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) >= 3 and parts[2].isdigit():
+                    latencies.append(int(parts[2]))
+    latencies.sort()
+    # the meter started ~0.3 s late: bill the CPU to the transactions of the time it watched
+    measured = len(latencies) * max(0.0, (args.duration - 0.3)) / args.duration if latencies else 0
+    return {
+        "scenario": label,
+        "clients": clients,
+        "rps": float(tps.group(1)) if tps else 0.0,
+        "requests": len(latencies),
+        "p50_ms": percentile(latencies, 50) / 1000,
+        "p95_ms": percentile(latencies, 95) / 1000,
+        "p99_ms": percentile(latencies, 99) / 1000,
+        "max_ms": (latencies[-1] / 1000) if latencies else 0.0,
+        "errors": int(failed.group(1)) if failed else 0,
+        "db_cpu_ms": db_seconds * 1000 / measured if measured else None,
+    }
+
+
 def pgbench_matrix(args) -> list[dict]:
     pgbench = need("pgbench", "it ships with PostgreSQL: apt-get install postgresql-contrib or postgresql-15")
+    shared = args.pgbench_db == args.db  # pgbench's tables beside the app's, in one database
     log(f"pgbench -i -s 10 on {args.pgbench_db}")
-    recreate_database(args.pgbench_db)
+    if not shared:
+        recreate_database(args.pgbench_db)
     conn_args = ["-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER]
     run([pgbench, "-i", "-s", "10", "-q", *conn_args, args.pgbench_db])
     rows = []
-    logdir = RESULTS / "pgbench"
-    shutil.rmtree(logdir, ignore_errors=True)
-    logdir.mkdir(parents=True)
     for clients in args.clients:
-        threads = str(min(2, clients))
-        if args.warmup:
-            run([pgbench, "-n", "-c", str(clients), "-j", threads, "-T", str(args.warmup), *conn_args,
-                 args.pgbench_db])
-        prefix = logdir / f"c{clients}"
-        result = run([pgbench, "-n", "-c", str(clients), "-j", threads, "-T", str(args.duration),
-                      "-l", f"--log-prefix={prefix}", *conn_args, args.pgbench_db])
-        tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
-        failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
-        latencies = []
-        for path in logdir.glob(f"c{clients}.*"):
-            with path.open() as fh:
-                for line in fh:
-                    parts = line.split()
-                    if len(parts) >= 3 and parts[2].isdigit():
-                        latencies.append(int(parts[2]))
-        latencies.sort()
-        row = {
-            "scenario": "pgbench",
-            "clients": clients,
-            "rps": float(tps.group(1)) if tps else 0.0,
-            "requests": len(latencies),
-            "p50_ms": percentile(latencies, 50) / 1000,
-            "p95_ms": percentile(latencies, 95) / 1000,
-            "p99_ms": percentile(latencies, 99) / 1000,
-            "max_ms": (latencies[-1] / 1000) if latencies else 0.0,
-            "errors": int(failed.group(1)) if failed else 0,
-        }
-        log(f"pgbench  c={clients:>2}: {row['rps']:8.1f} tps  p99 {row['p99_ms']:.1f} ms")
+        row = pgbench_run(pgbench, args, clients, "pgbench", [], args.pgbench_db)
+        log(f"pgbench  c={clients:>2}: {row['rps']:8.1f} tps  p99 {row['p99_ms']:.1f} ms  "
+            f"DB CPU {cpu(row['db_cpu_ms'])} ms/tx")
         rows.append(row)
-    with __import__("psycopg").connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{args.pgbench_db}" WITH (FORCE)')
+    if shared:
+        run([pgbench, "-i", "-I", "d", *conn_args, args.pgbench_db])  # drop pgbench's tables
+    else:
+        with __import__("psycopg").connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{args.pgbench_db}" WITH (FORCE)')
+    return rows
+
+
+def replay_matrix(args, env) -> list[dict]:
+    """The database ceiling: the exact SQL of one transfer and one withdrawal, captured from
+    the app (bench/django_tasks.py capture), replayed by pgbench with random parties at the
+    multi-client counts, no app tier in the way. Runs after the ledger audit: the replayed
+    statements write the captured balances, not the true ones."""
+    pgbench = need("pgbench", "it ships with PostgreSQL")
+    result = run([PYTHON, str(BENCH / "django_tasks.py"), "capture", "--out-dir", str(RESULTS)], env=env)
+    captured = json.loads(result.stdout.strip().splitlines()[-1])
+    log(f"captured for the replay: {captured}")
+    rows = []
+    # -M prepared: the app's connections prepare their statements too (server-side binding).
+    for clients in [c for c in args.clients if c > 1] or args.clients:
+        for name in ("transfer", "withdrawal"):
+            script = RESULTS / f"replay_{name}.sql"
+            row = pgbench_run(pgbench, args, clients, f"replay-{name}", ["-M", "prepared", "-f", str(script)],
+                              args.db)
+            row["statements"] = captured[name]["statements"]
+            log(f"replay {name:<10} c={clients:>2}: {row['rps']:8.1f} tps  p99 {row['p99_ms']:.1f} ms  "
+                f"errors {row['errors']}  DB CPU {cpu(row['db_cpu_ms'])} ms/tx")
+            rows.append(row)
     return rows
 
 
@@ -516,6 +572,8 @@ def table(rows: list[dict]) -> str:
     lines = [header, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     labels = {name: label for name, (_, label) in SCENARIOS.items()}
     labels["pgbench"] = "pgbench TPC-B-like (tps)"
+    labels["replay-transfer"] = "SQL replay of a transfer, pgbench (tps)"
+    labels["replay-withdrawal"] = "SQL replay of a withdrawal, pgbench (tps)"
     for row in rows:
         lines.append(
             f"| {labels[row['scenario']]} | {row['clients']} | {row['rps']:.1f} | {row['p50_ms']:.1f} | "
@@ -556,6 +614,31 @@ def ratios_and_targets(rows) -> tuple[list[str], list[tuple[str, bool | None]]]:
     if listing:
         targets.append((f"transactions list (100 rows) at 8 clients >= {TARGET_TRANSACTIONS_RPS:.0f} req/s "
                         f"({listing['rps']:.1f})", listing["rps"] >= TARGET_TRANSACTIONS_RPS))
+    tpcb8 = find(rows, "pgbench", 8)
+    if transfer and tpcb8 and transfer.get("db_cpu_ms") and tpcb8.get("db_cpu_ms"):
+        ratio = transfer["db_cpu_ms"] / tpcb8["db_cpu_ms"]
+        ratios.append(f"PostgreSQL CPU per transfer / per TPC-B transaction at 8 clients = "
+                      f"{transfer['db_cpu_ms']:.2f} / {tpcb8['db_cpu_ms']:.2f} ms = {ratio:.2f}x")
+        targets.append((f"PostgreSQL CPU per transfer <= {TARGET_DB_CPU_VS_TPCB}x per TPC-B transaction ({ratio:.2f}x)",
+                        ratio <= TARGET_DB_CPU_VS_TPCB))
+    for prefix, what in (("", "over HTTP"), ("replay-", "in the SQL replay")):
+        moved, withdrawn = find(rows, prefix + "transfer", 32), find(rows, prefix + "withdrawal", 32)
+        if moved and withdrawn and moved["rps"]:
+            ratio = withdrawn["rps"] / moved["rps"]
+            ratios.append(f"withdrawals / transfers at 32 clients {what} = {withdrawn['rps']:.1f} / "
+                          f"{moved['rps']:.1f} = {ratio:.2f}")
+            targets.append((f"withdrawals >= {TARGET_WITHDRAWAL_VS_TRANSFER_32}x transfers at 32 clients {what} "
+                            f"({ratio:.2f})", ratio >= TARGET_WITHDRAWAL_VS_TRANSFER_32))
+    for clients in (8, 32):
+        replayed, tpcb = find(rows, "replay-transfer", clients), find(rows, "pgbench", clients)
+        if replayed and tpcb and tpcb["rps"]:
+            ratio = replayed["rps"] / tpcb["rps"]
+            ratios.append(f"SQL replay transfers/s / TPC-B tps at {clients} clients = {replayed['rps']:.1f} / "
+                          f"{tpcb['rps']:.1f} = {ratio:.1%}" + (
+                              f"; DB CPU {replayed['db_cpu_ms']:.2f} vs {tpcb['db_cpu_ms']:.2f} ms/tx"
+                              if replayed.get("db_cpu_ms") and tpcb.get("db_cpu_ms") else ""))
+            targets.append((f"SQL replay transfers/s >= {TARGET_REPLAY_VS_TPCB:.0%} of TPC-B tps at {clients} clients "
+                            f"({ratio:.1%})", ratio >= TARGET_REPLAY_VS_TPCB))
     errors = [row for row in rows if row["errors"]]
     targets.append(("no errors in any run" + (
         "" if not errors else " (" + ", ".join(f"{r['scenario']}@{r['clients']}: {r['errors']}" for r in errors) + ")"),
@@ -675,10 +758,12 @@ def main() -> None:
         if not args.keep_server:
             server.stop()
 
+    problems = audit_ledger(env, {k: v for k, v in acknowledged.items() if k in ("transfer", "withdrawal")})
+
+    if not args.no_replay:
+        rows += replay_matrix(args, env)
     if not args.no_pgbench:
         rows += pgbench_matrix(args)
-
-    problems = audit_ledger(env, {k: v for k, v in acknowledged.items() if k in ("transfer", "withdrawal")})
 
     info = machine()
     if ref_revision:
