@@ -293,7 +293,7 @@ IDEMPOTENCY_KEY_TTL_HOURS = 24
 # Rows each bank-internal account (cash, loans receivable, ...) is split into, so that
 # postings to it do not all queue on one locked row (docs/architecture.md, "No hot row").
 # Raising it takes effect at the next `manage.py migrate` (which creates the new rows).
-LEDGER_INTERNAL_SHARDS = env.int("LEDGER_INTERNAL_SHARDS", default=16)
+LEDGER_INTERNAL_SHARDS = env.int("LEDGER_INTERNAL_SHARDS", default=128)
 # Rows a CSV export carries at most.
 CSV_EXPORT_MAX_ROWS = env.int("CSV_EXPORT_MAX_ROWS", default=10000)
 

@@ -112,13 +112,18 @@ class Transaction(models.Model):
         LOAN_REPAYMENT = "loan_repayment", "Loan repayment"
         REVERSAL = "reversal", "Reversal"
 
-    reference = models.CharField(max_length=20, unique=True, editable=False)
+    # Unique by a constraint, not unique=True: on PostgreSQL that would add a second,
+    # varchar_pattern_ops index (for LIKE 'TX12%') that no query uses, to every insert.
+    reference = models.CharField(max_length=20, editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = money_field()
     currency = models.CharField(max_length=3)
     # Where the money came from and went to, for history queries; the entries are the truth.
-    source = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="outgoing_transactions")
-    destination = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="incoming_transactions")
+    # No index of their own: tx_source_recent / tx_destination_recent lead with them.
+    source = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="outgoing_transactions",
+                               db_index=False)
+    destination = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="incoming_transactions",
+                                    db_index=False)
     description = models.CharField(max_length=255, blank=True)
     performed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -132,6 +137,7 @@ class Transaction(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
+            models.UniqueConstraint(fields=["reference"], name="transaction_reference_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),
             models.CheckConstraint(
                 condition=Q(kind="reversal", reverses__isnull=False) | (~Q(kind="reversal") & Q(reverses__isnull=True)),
@@ -152,7 +158,8 @@ class Entry(models.Model):
     """One leg of a transaction: a signed amount on one account (+ raises its balance)."""
 
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    # No index of its own: entry_account_history (account, id) leads with it.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", db_index=False)
     amount = money_field()
     balance_after = money_field()
 

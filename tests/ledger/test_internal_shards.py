@@ -37,14 +37,14 @@ def test_every_internal_account_has_one_row_per_shard(settings):
 
 @pytest.mark.django_db
 def test_raising_the_shard_count_or_adding_a_code_needs_only_migrate(settings, monkeypatch):
-    settings.LEDGER_INTERNAL_SHARDS = 20
+    settings.LEDGER_INTERNAL_SHARDS += 4
     monkeypatch.setitem(services.INTERNAL_ACCOUNTS, "fee_income", "Fee income")
     # what `manage.py migrate` sends when it finishes (and what the test database got)
     _ensure_internal_accounts(sender=None, using="default")
-    assert Account.objects.filter(code=Account.CASH).count() == 20
-    assert sorted(Account.objects.filter(code="fee_income").values_list("shard", flat=True)) == list(range(20))
+    assert Account.objects.filter(code=Account.CASH).count() == settings.LEDGER_INTERNAL_SHARDS
+    assert sorted(Account.objects.filter(code="fee_income").values_list("shard", flat=True)) == list(range(settings.LEDGER_INTERNAL_SHARDS))
     _ensure_internal_accounts(sender=None, using="default")  # idempotent
-    assert Account.objects.filter(code="fee_income").count() == 20
+    assert Account.objects.filter(code="fee_income").count() == settings.LEDGER_INTERNAL_SHARDS
 
 
 @pytest.mark.django_db
@@ -105,7 +105,8 @@ def _withdraw_holding_the_lock(customer, locked: threading.Event, release: threa
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_withdrawals_on_different_shards_do_not_wait_for_each_other():
+def test_withdrawals_on_different_shards_do_not_wait_for_each_other(settings):
+    settings.LEDGER_INTERNAL_SHARDS = 4  # (shards 0-3 exist) so that a same-shard customer comes soon
     first, second = customers_on_distinct_shards(2)
     same_shard = CustomerFactory()
     while services.internal_shard(same_shard.account.pk) != services.internal_shard(first.account.pk):
