@@ -149,12 +149,16 @@ def ensure_internal_accounts(account_model=Account, using: str = "default") -> N
     manager.bulk_create(missing)
 
 
-def lock_accounts(*, ids=(), codes=(), account_nos=(), shard_key: int | None = None) -> list[Account]:
+def lock_accounts(
+    *, ids=(), codes=(), account_nos=(), shard_key: int | None = None, holders: bool = True
+) -> list[Account]:
     """Lock the accounts in ONE statement, in primary-key order: the deadlock-free order.
 
     Accounts are named by pk, by internal code or by account number; the caller picks
     them out of the returned list. An internal code locks one shard of that account: the
     one of `shard_key` (a customer account's id), by default of the first of `ids`.
+    `holders`: also read each account's customer and user (for a response that names
+    them), joined into the same statement; without, the statement reads the accounts only.
     """
     condition = Q(pk__in=list(ids)) | Q(account_no__in=list(account_nos))
     if codes:
@@ -162,7 +166,9 @@ def lock_accounts(*, ids=(), codes=(), account_nos=(), shard_key: int | None = N
             shard_key = next(iter(ids), 0)
         condition |= Q(code__in=list(codes), shard=internal_shard(shard_key))
     # of=("self",): lock the account rows only, not the joined customer and user rows.
-    locking = Account.objects.select_related("customer__user").select_for_update(of=("self",))
+    locking = Account.objects.select_for_update(of=("self",))
+    if holders:
+        locking = locking.select_related("customer__user")
     return list(locking.filter(condition).order_by("pk"))
 
 
@@ -264,7 +270,9 @@ def post_against_internal(
     into the customer's account when `credit`, out of it otherwise. Call inside
     transaction.atomic; it locks both accounts."""
     validate_amount(amount, maximum=settings.MAX_TRANSACTION_AMOUNT)
-    accounts = lock_accounts(ids=[account.pk], codes=[internal_code])
+    # No holders: a deposit's or withdrawal's response names no one (measured: the joins
+    # made the lock statement cost 0.30-0.41 ms of PostgreSQL CPU instead of 0.23, docs/scaling.md).
+    accounts = lock_accounts(ids=[account.pk], codes=[internal_code], holders=False)
     customer_account, internal = by_pk(accounts, account.pk), by_code(accounts, internal_code)
     signed = amount if credit else -amount
     return post_transaction(
