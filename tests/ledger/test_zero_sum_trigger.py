@@ -1,5 +1,5 @@
 """PostgreSQL itself refuses to commit an unbalanced or mixed-currency ledger transaction
-(migration transactions/0004), whatever SQL wrote it."""
+(migration transactions/0005), whatever SQL wrote it."""
 
 from decimal import Decimal
 

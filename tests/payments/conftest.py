@@ -7,6 +7,7 @@ from payments import services
 from payments.models import Payment
 from transactions.audit import find_ledger_problems
 from transactions.models import Account
+from transactions.selectors import internal_balance
 
 
 def start(customer, amount="5000.00") -> Payment:
@@ -17,15 +18,15 @@ def start(customer, amount="5000.00") -> Payment:
 
 
 def clearing_balance() -> Decimal:
-    return Account.objects.get(code=Account.GATEWAY_CLEARING).balance
+    """gateway_clearing's balance, all its shards rolled up."""
+    return internal_balance(Account.GATEWAY_CLEARING)
 
 
 def assert_ledger_clean():
     """The audit is clean and gateway_clearing holds minus the sum of completed payments."""
     assert find_ledger_problems() == []
     completed = Payment.objects.filter(status="completed").aggregate(total=Sum("amount"))["total"] or Decimal("0")
-    clearing = Account.objects.filter(code=Account.GATEWAY_CLEARING).values_list("balance", flat=True).first()
-    assert (clearing or Decimal("0")) == -completed
+    assert clearing_balance() == -completed
 
 
 @pytest.fixture(autouse=True)

@@ -55,6 +55,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("transactions", "0003_internal_account_shards")]
+    dependencies = [("transactions", "0004_internal_account_shards")]
 
     operations = [migrations.RunPython(create, drop)]

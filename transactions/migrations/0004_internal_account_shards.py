@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_user_tokens_valid_after'),
-        ('transactions', '0002_ledger_append_only_and_internal_accounts'),
+        ('transactions', '0003_gateway_clearing_account'),
     ]
 
     operations = [

@@ -22,7 +22,7 @@ def restore_sqlite_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('transactions', '0004_ledger_zero_sum_trigger'),
+        ('transactions', '0005_ledger_zero_sum_trigger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
