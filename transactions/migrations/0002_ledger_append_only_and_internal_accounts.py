@@ -22,7 +22,7 @@ def drop_triggers(apps, schema_editor):
 
 def create_internal_accounts(apps, schema_editor):
     # ensure_internal_accounts copes with this migration's unsharded Account (one row per
-    # code); migration 0003 shards them.
+    # code); migration 0004 shards them.
     from transactions.services import ensure_internal_accounts
 
     ensure_internal_accounts(apps.get_model("transactions", "Account"), using=schema_editor.connection.alias)
