@@ -11,6 +11,7 @@ from rest_framework import status
 from audit.models import Action
 from audit.services import record
 from bank_project.errors import Conflict, DomainError
+from notifications import services as notifications
 from staff.roles import assign_default_role
 
 from .models import Customer, Manager, User
@@ -70,6 +71,7 @@ def log_in(*, request, username: str, password: str, ip: str) -> User:
                         cache.add(key, 1, timeout=window)
         raise InvalidCredentials()  # audited by audit.signals (user_login_failed)
     record(Action.LOGIN, actor=user, target=user)
+    notifications.new_sign_in(user=user, ip=ip)
     return user
 
 
@@ -132,3 +134,4 @@ def change_password(*, user: User, old_password: str, new_password: str) -> None
     user.tokens_valid_after = timezone.now().replace(microsecond=0)
     user.save(update_fields=["password", "tokens_valid_after"])
     record(Action.PASSWORD_CHANGED, actor=user, target=user)
+    notifications.password_changed(user=user)

@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "staff",
     "approvals",
     "mfa",
+    "django_celery_beat",  # the schedules live in the database, editable in the admin
+    "notifications",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -338,6 +341,40 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Bank")
 # django-otp: failed codes lock a device for 1, 2, 4, ... seconds.
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
+
+# --- Close of business (backoffice app; docs/backoffice.md) -------------------------------
+# Annual interest on savings, percent, by the customer's account type; types not named earn nothing.
+# Env form: SAVINGS_ANNUAL_RATE="savings=4.00,joint=4.00".
+SAVINGS_ANNUAL_RATE = {
+    kind: Decimal(rate) for kind, rate in env.dict("SAVINGS_ANNUAL_RATE", default={"savings": "4.00"}).items()
+}
+# An installment still unpaid this many days after its due date is overdue and charged LOAN_LATE_FEE once.
+LOAN_GRACE_DAYS = env.int("LOAN_GRACE_DAYS", default=5)
+LOAN_LATE_FEE = Decimal(env.str("LOAN_LATE_FEE", default="200.00"))
+# Customers are told this many days before an installment falls due.
+INSTALLMENT_REMINDER_DAYS = env.int("INSTALLMENT_REMINDER_DAYS", default=3)
+
+# --- Task queue: Celery with Redis as the broker, schedules from django-celery-beat ---------
+# Without a broker (or a worker) nothing breaks: the API writes outbox rows and enqueues
+# with short timeouts; a failed enqueue is logged and the row waits for the next sweep.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "redis://127.0.0.1:6379/0")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_IGNORE_RESULT = True  # no result backend: tasks record their outcome in the database
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another: at least once
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Publishing from a web request must not hang on a dead broker: fail fast, the outbox keeps the row.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2, "max_retries": 0}
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Email: console in development, SMTP from EMAIL_URL in production -------------------
+# EMAIL_URL=smtp+tls://user:password@smtp.example.com:587 (django-environ's email URL).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Bank <no-reply@bank.example>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Logging: one line per request, with its id ---------------------------------------
 LOGGING = {

@@ -22,3 +22,5 @@ PAYMENT_GATEWAY = "sandbox"
 # tests of it (tests/mfa) turn it on. Four eyes stay on, as in production.
 STAFF_MFA_REQUIRED = False
 FOUR_EYES_ENABLED = True
+# Tasks run inline, in the test's process: no broker, no worker.
+CELERY_TASK_ALWAYS_EAGER = True

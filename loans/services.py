@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Customer, User
 from bank_project.errors import Conflict, DomainError
 from bank_project.money import CENT, validate_amount
+from notifications import services as notifications
 from transactions.models import Account, Transaction
 from transactions.services import Posting, by_code, by_pk, lock_accounts, post_transaction
 
@@ -307,6 +308,7 @@ def approve_loan(
             "installment_amount", "total_interest", "outstanding_principal", "outstanding_interest",
         ]
     )
+    notifications.loan_decided(loan=loan)
     return loan
 
 
@@ -319,6 +321,7 @@ def reject_loan(*, loan: Loan, decided_by: User, reason: str = "") -> Loan:
     loan.decided_at = timezone.now()
     loan.decision_reason = reason.strip()[:255]
     loan.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    notifications.loan_decided(loan=loan)
     return loan
 
 

@@ -18,6 +18,7 @@ from django.db.models import Q
 from accounts.models import Customer, User
 from bank_project.errors import Conflict, DomainError
 from bank_project.money import InvalidAmount, validate_amount  # noqa: F401 (callers catch services.InvalidAmount)
+from notifications import services as notifications
 
 from .models import Account, Entry, Transaction, generate_account_no
 
@@ -289,10 +290,13 @@ def post_against_internal(
 @transaction.atomic
 def deposit(*, account: Account, amount: Decimal, performed_by: User | None, description: str = "") -> Posting:
     """Credit `account`; cash comes into the bank (a teller deposit)."""
-    return post_against_internal(
+    posting = post_against_internal(
         kind=Transaction.Kind.DEPOSIT, account=account, internal_code=Account.CASH, amount=amount, credit=True,
         performed_by=performed_by, description=description or "Deposit",
     )
+    notifications.deposit_completed(transaction_row=posting.transaction, account=account,
+                                    balance=posting.balance_after(account))
+    return posting
 
 
 @transaction.atomic
@@ -335,7 +339,7 @@ def transfer(
     )
     if recipient is None:
         raise AccountNotFound(f"No customer account has the number {recipient_account_no}.")
-    return post_transaction(
+    posting = post_transaction(
         kind=Transaction.Kind.TRANSFER,
         legs=[(sender, -amount), (recipient, amount)],
         amount=amount,
@@ -344,6 +348,9 @@ def transfer(
         performed_by=performed_by,
         description=description or "Transfer",
     )
+    notifications.money_received(transaction_row=posting.transaction, recipient_account=recipient,
+                                 sender_account=sender, balance=posting.balance_after(recipient))
+    return posting
 
 
 # --- Manager operations --------------------------------------------------------------------

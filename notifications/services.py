@@ -1,0 +1,241 @@
+"""Writing notifications (the outbox) and delivering them by email.
+
+`notify` is called by the services that move money or decide loans, inside their database
+transaction: the row commits or rolls back with the change. After the commit it asks the
+task queue to deliver it; if the broker is down that is logged and the row stays pending
+for the next sweep (`deliver_pending`), which a worker runs every minute.
+"""
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from .models import EmailPreference, Kind, Notification
+
+logger = logging.getLogger("bank.notifications")
+
+# After this many failed sends a notification is marked failed and left alone.
+MAX_EMAIL_ATTEMPTS = 5
+SWEEP_BATCH = 200
+
+
+def notify(*, user, kind: str, event: str, subject: str, body: str) -> None:
+    """Record that `user` is to be told about `event` (once), and have it emailed after commit.
+
+    Called inside the caller's transaction. A second call for the same user, kind and event
+    does nothing (ON CONFLICT DO NOTHING on the unique constraint): one email per event.
+    """
+    if user is None:
+        return
+    Notification.objects.bulk_create(
+        [Notification(user=user, kind=kind, event=event[:100], subject=subject[:200], body=body)],
+        ignore_conflicts=True,
+    )
+    user_id = user.pk
+    transaction.on_commit(lambda: enqueue_delivery(user_id=user_id, kind=kind, event=event[:100]))
+
+
+def enqueue_delivery(*, user_id: int, kind: str, event: str) -> bool:
+    """Hand the delivery to the worker. Never raises: without a broker the row waits for the sweep."""
+    from .tasks import deliver_notification
+
+    try:
+        deliver_notification.delay(user_id, kind, event)
+    except Exception as exc:  # the broker is down or unreachable: the outbox keeps the row
+        logger.warning("notification %s/%s for user %s not enqueued (%s: %s); the sweep will deliver it",
+                       kind, event, user_id, type(exc).__name__, exc)
+        return False
+    return True
+
+
+def emails_wanted(user, kind: str) -> bool:
+    preference = EmailPreference.objects.filter(user=user, kind=kind).values_list("email", flat=True).first()
+    return preference is not False
+
+
+def deliver(notification_id: int) -> str:
+    """Email one pending notification; returns what became of it.
+
+    The row is locked (SKIP LOCKED) while the email goes out and marked sent in the same
+    transaction: two workers never send the same row at once, and a row is sent again only
+    if the worker died between the send and the commit (at least once, never by design twice).
+    """
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .filter(pk=notification_id, email_status=Notification.EmailStatus.PENDING)
+            .first()
+        )
+        if notification is None:
+            return "not_pending"
+        user = notification.user
+        if not user.email or not user.is_active or not emails_wanted(user, notification.kind):
+            notification.email_status = Notification.EmailStatus.SKIPPED
+            notification.save(update_fields=["email_status"])
+            return "skipped"
+        notification.email_attempts += 1
+        try:
+            send_mail(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [user.email])
+        except Exception as exc:  # SMTP refused or timed out: try again on a later sweep
+            notification.last_error = f"{type(exc).__name__}: {exc}"[:255]
+            if notification.email_attempts >= MAX_EMAIL_ATTEMPTS:
+                notification.email_status = Notification.EmailStatus.FAILED
+            notification.save(update_fields=["email_attempts", "last_error", "email_status"])
+            logger.warning("notification %s: email failed (attempt %s): %s", notification.pk,
+                           notification.email_attempts, notification.last_error)
+            return "error"
+        notification.email_status = Notification.EmailStatus.SENT
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["email_attempts", "email_status", "emailed_at", "last_error"])
+        return "sent"
+
+
+def deliver_event(*, user_id: int, kind: str, event: str) -> str:
+    notification_id = (
+        Notification.objects.filter(user_id=user_id, kind=kind, event=event).values_list("pk", flat=True).first()
+    )
+    return "missing" if notification_id is None else deliver(notification_id)
+
+
+def deliver_pending(*, limit: int = SWEEP_BATCH) -> dict:
+    """Deliver the oldest pending notifications (those whose enqueue failed, or whose send did)."""
+    outcomes: dict[str, int] = {}
+    pending = Notification.objects.filter(email_status=Notification.EmailStatus.PENDING).order_by("id")
+    for notification_id in pending.values_list("pk", flat=True)[:limit]:
+        outcome = deliver(notification_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+# --- Preferences -----------------------------------------------------------------------
+
+
+def email_preferences(*, user) -> dict[str, bool]:
+    chosen = dict(EmailPreference.objects.filter(user=user).values_list("kind", "email"))
+    return {kind: chosen.get(kind, True) for kind in Kind.values}
+
+
+@transaction.atomic
+def set_email_preferences(*, user, choices: dict[str, bool]) -> dict[str, bool]:
+    for kind, email in choices.items():
+        EmailPreference.objects.update_or_create(user=user, kind=kind, defaults={"email": email})
+    return email_preferences(user=user)
+
+
+# --- The events ------------------------------------------------------------------------------
+# Each takes the objects the calling service already holds; none queries more than it must.
+
+
+def _masked(account_no: str) -> str:
+    return "****" + account_no[-4:]
+
+
+def money_received(*, transaction_row, recipient_account, sender_account, balance) -> None:
+    customer = recipient_account.customer
+    if customer is None:
+        return
+    notify(
+        user=customer.user,
+        kind=Kind.MONEY_RECEIVED,
+        event=f"transaction:{transaction_row.reference}",
+        subject=f"You received {transaction_row.amount} {transaction_row.currency}",
+        body=(
+            f"{transaction_row.amount} {transaction_row.currency} arrived in your account "
+            f"{_masked(recipient_account.account_no)} from account {_masked(sender_account.account_no)} "
+            f"(reference {transaction_row.reference}). Your balance is now {balance}."
+        ),
+    )
+
+
+def deposit_completed(*, transaction_row, account, balance) -> None:
+    customer = account.customer
+    if customer is None:
+        return
+    notify(
+        user=customer.user,
+        kind=Kind.DEPOSIT_COMPLETED,
+        event=f"transaction:{transaction_row.reference}",
+        subject=f"Deposit of {transaction_row.amount} {transaction_row.currency} completed",
+        body=(
+            f"Your deposit of {transaction_row.amount} {transaction_row.currency} into account "
+            f"{_masked(account.account_no)} is complete (reference {transaction_row.reference}). "
+            f"Your balance is now {balance}."
+        ),
+    )
+
+
+def loan_decided(*, loan) -> None:
+    approved = loan.status == "approved"
+    if approved:
+        subject = f"Your loan #{loan.pk} is approved"
+        body = (
+            f"Your loan #{loan.pk} of {loan.amount_approved} was approved and paid into your account. "
+            f"You repay {loan.term_months} monthly installments of {loan.installment_amount}."
+        )
+    else:
+        subject = f"Your loan request #{loan.pk} was declined"
+        body = f"Your request for a loan of {loan.amount_requested} was declined." + (
+            f" Reason: {loan.decision_reason}" if loan.decision_reason else ""
+        )
+    notify(
+        user=loan.customer.user,
+        kind=Kind.LOAN_APPROVED if approved else Kind.LOAN_REJECTED,
+        event=f"loan:{loan.pk}",
+        subject=subject,
+        body=body,
+    )
+
+
+def installment_due(*, installment, user) -> None:
+    notify(
+        user=user,
+        kind=Kind.INSTALLMENT_DUE,
+        event=f"installment:{installment.pk}",
+        subject=f"Loan #{installment.loan_id}: {installment.amount_due} due on {installment.due_date}",
+        body=(
+            f"Installment {installment.number} of your loan #{installment.loan_id}, {installment.amount_due}, "
+            f"falls due on {installment.due_date}. It is collected from your account on that day: please make "
+            "sure the money is there."
+        ),
+    )
+
+
+def installment_overdue(*, installment, user, late_fee) -> None:
+    notify(
+        user=user,
+        kind=Kind.INSTALLMENT_OVERDUE,
+        event=f"installment:{installment.pk}",
+        subject=f"Loan #{installment.loan_id}: installment {installment.number} is overdue",
+        body=(
+            f"Installment {installment.number} of your loan #{installment.loan_id}, due on {installment.due_date}, "
+            f"is unpaid ({installment.amount_due} outstanding). A late fee of {late_fee} is charged; it and the "
+            "installment are collected from your account as soon as the money is there."
+        ),
+    )
+
+
+def password_changed(*, user) -> None:
+    notify(
+        user=user,
+        kind=Kind.PASSWORD_CHANGED,
+        event=f"password:{user.tokens_valid_after.isoformat() if user.tokens_valid_after else uuid.uuid4()}",
+        subject="Your password was changed",
+        body="The password of your bank login was changed and your other sessions were signed out. "
+        "If this was not you, contact the bank at once.",
+    )
+
+
+def new_sign_in(*, user, ip: str) -> None:
+    notify(
+        user=user,
+        kind=Kind.NEW_SIGN_IN,
+        event=f"sign-in:{uuid.uuid4()}",
+        subject="New sign-in to your bank account",
+        body=f"You (or someone with your password) signed in at {timezone.now():%Y-%m-%d %H:%M %Z} "
+        f"from {ip or 'an unknown address'}. If this was not you, change your password now.",
+    )
