@@ -31,8 +31,8 @@ class RepaymentInline(ReadOnlyInline):
 @admin.register(Loan)
 class LoanAdmin(ReadOnlyAdminMixin, ManagerAdminMixin, admin.ModelAdmin):
     list_display = ["id", "customer", "amount_requested", "amount_approved", "term_months", "annual_interest_rate",
-                    "status", "request_date", "decided_by"]
-    list_filter = ["status"]
+                    "status", "request_date", "decided_by", "days_past_due", "delinquency_bucket"]
+    list_filter = ["status", "delinquency_bucket"]
     search_fields = ["=id", "customer__user__username", "customer__user__last_name", "=account__account_no"]
     list_select_related = ["customer__user", "decided_by"]
     inlines = [InstallmentInline, RepaymentInline]

@@ -15,6 +15,26 @@ from django.db.models import F, Q
 from bank_project.money import ZERO, money_field
 
 
+class DelinquencyBucket(models.TextChoices):
+    CURRENT = "", "Current"
+    DAYS_1_30 = "1-30", "1-30 days past due"
+    DAYS_31_60 = "31-60", "31-60 days past due"
+    DAYS_61_90 = "61-90", "61-90 days past due"
+    DAYS_90_PLUS = "90+", "More than 90 days past due"
+
+    @classmethod
+    def for_days(cls, days: int) -> str:
+        if days <= 0:
+            return cls.CURRENT
+        if days <= 30:
+            return cls.DAYS_1_30
+        if days <= 60:
+            return cls.DAYS_31_60
+        if days <= 90:
+            return cls.DAYS_61_90
+        return cls.DAYS_90_PLUS
+
+
 class Loan(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -52,6 +72,9 @@ class Loan(models.Model):
     outstanding_principal = money_field(default=ZERO)
     outstanding_interest = money_field(default=ZERO)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Set by close of business each day: days since the oldest unpaid installment fell due.
+    days_past_due = models.PositiveIntegerField(default=0)
+    delinquency_bucket = models.CharField(max_length=5, choices=DelinquencyBucket.choices, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -121,7 +121,7 @@ class LoanSerializer(serializers.ModelSerializer):
             "id", "customer", "customer_name", "account_no", "amount_requested", "amount_approved", "term_months",
             "purpose", "annual_interest_rate", "status", "request_date", "decided_by", "decided_at",
             "decision_reason", "installment_amount", "total_interest", "outstanding_principal",
-            "outstanding_interest", "outstanding_total", "paid_at",
+            "outstanding_interest", "outstanding_total", "paid_at", "days_past_due", "delinquency_bucket",
         ]
         read_only_fields = fields
 

@@ -59,6 +59,8 @@ class Account(models.Model):
     INTEREST_INCOME = "interest_income"
     # Money a payment gateway has confirmed but not yet settled to the bank.
     GATEWAY_CLEARING = "gateway_clearing"
+    INTEREST_EXPENSE = "interest_expense"
+    FEE_INCOME = "fee_income"
 
     account_no = models.CharField(max_length=10, unique=True, default=generate_account_no, editable=False)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CUSTOMER)
@@ -111,6 +113,8 @@ class Transaction(models.Model):
         LOAN_DISBURSEMENT = "loan_disbursement", "Loan disbursement"
         LOAN_REPAYMENT = "loan_repayment", "Loan repayment"
         REVERSAL = "reversal", "Reversal"
+        INTEREST = "interest", "Interest on savings"
+        LATE_FEE = "late_fee", "Late fee"
 
     # Unique by a constraint, not unique=True: on PostgreSQL that would add a second,
     # varchar_pattern_ops index (for LIKE 'TX12%') that no query uses, to every insert.

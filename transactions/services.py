@@ -30,6 +30,8 @@ INTERNAL_ACCOUNTS = {
     Account.LOANS_RECEIVABLE: "Loans receivable",
     Account.INTEREST_INCOME: "Interest income",
     Account.GATEWAY_CLEARING: "Gateway clearing",
+    Account.INTEREST_EXPENSE: "Interest expense",  # interest paid on savings (close of business)
+    Account.FEE_INCOME: "Fee income",  # late fees on loan installments (close of business)
 }
 
 
