@@ -24,3 +24,5 @@ STAFF_MFA_REQUIRED = False
 FOUR_EYES_ENABLED = True
 # Tasks run inline, in the test's process: no broker, no worker.
 CELERY_TASK_ALWAYS_EAGER = True
+# Never a real broker: a test that enqueues outside eager mode uses its own.
+CELERY_BROKER_URL = "memory://"
