@@ -90,7 +90,7 @@ def test_with_the_broker_down_the_movement_succeeds_and_the_row_waits_for_the_sw
 def test_a_failed_send_is_retried_by_the_sweep_and_given_up_after_five_tries(customer):
     services.notify(user=customer.user, kind="money_received", event="transaction:TX2", subject="s", body="b")
     with override_settings(EMAIL_BACKEND="tests.notifications.failing_backend.EmailBackend"):
-        for attempt in range(1, 6):
+        for _ in range(5):
             assert services.deliver_pending() == {"error": 1}
     notification = Notification.objects.get()
     assert (notification.email_status, notification.email_attempts) == ("failed", 5)
