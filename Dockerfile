@@ -28,4 +28,6 @@ USER bank
 EXPOSE 8000
 
 # Migrations run before each release (render.yaml's preDeployCommand, or see docs/operations.md).
+# The same image is the worker (close of business, notification emails), with another command:
+#   docker run ... bank-api celery -A bank_project worker --beat --loglevel=info --concurrency=2
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "bank_project.wsgi"]

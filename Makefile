@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-postgres bench check clean
+.PHONY: run worker test test-postgres bench check clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,12 @@ run: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# `make worker`: a Celery worker with beat embedded (close of business at 00:30, the notification
+# sweep every minute), against the database `make run` migrated; needs Redis (CELERY_BROKER_URL,
+# default redis://127.0.0.1:6379/0). Emails go to this console.
+worker: $(VENV)/.installed
+	DEBUG=1 $(VENV)/bin/celery -A bank_project worker --beat --loglevel=info --concurrency=2
 
 # Checks use the test settings: like production they run with DEBUG off, with a test key.
 CHECK_ENV := DJANGO_SETTINGS_MODULE=bank_project.settings_test
