@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from bank_project.admin_site import ManagerAdminMixin, ReadOnlyAdminMixin, is_manager
-from bank_project.exceptions import DomainError
+from bank_project.errors import DomainError
 
 from .models import CloseOfBusinessRun, InterestPosting, LateFee
 from .services import close_through

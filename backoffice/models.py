@@ -5,16 +5,10 @@ loan and date, installment), under a unique constraint: running a date again fin
 rows and does nothing more.
 """
 
-from decimal import Decimal
-
 from django.db import models
 from django.db.models import Q
 
-ZERO = Decimal("0.00")
-
-
-def _money(**kwargs):
-    return models.DecimalField(max_digits=18, decimal_places=2, **kwargs)
+from bank_project.money import ZERO, money_field
 
 
 class CloseOfBusinessRun(models.Model):
@@ -53,7 +47,7 @@ class InterestAccrual(models.Model):
 
     account = models.ForeignKey("transactions.Account", on_delete=models.PROTECT, related_name="+")
     business_date = models.DateField()
-    balance = _money()
+    balance = money_field()
     annual_rate = models.DecimalField(max_digits=5, decimal_places=2)
     posting = models.ForeignKey(
         "InterestPosting", null=True, blank=True, on_delete=models.PROTECT, related_name="accruals"
@@ -78,7 +72,7 @@ class InterestPosting(models.Model):
     month = models.DateField(help_text="The first day of the month the interest was earned in.")
     days = models.PositiveSmallIntegerField()
     accrued = models.DecimalField(max_digits=30, decimal_places=12, help_text="Exact to 12 places, before rounding.")
-    amount = _money()
+    amount = money_field()
     posted_on = models.DateField()
     # Null when the month's interest rounds to 0.00: nothing to post, but the month is done.
     transaction = models.OneToOneField(
@@ -104,7 +98,7 @@ class LateFee(models.Model):
     """
 
     installment = models.OneToOneField("loans.Installment", on_delete=models.PROTECT, related_name="late_fee")
-    amount = _money()
+    amount = money_field()
     assessed_on = models.DateField()
     transaction = models.OneToOneField(
         "transactions.Transaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -124,9 +118,9 @@ class CollectionAttempt(models.Model):
 
     loan = models.ForeignKey("loans.Loan", on_delete=models.PROTECT, related_name="+")
     business_date = models.DateField()
-    amount_due = _money()
-    installments_collected = _money(default=ZERO)
-    fees_collected = _money(default=ZERO)
+    amount_due = money_field()
+    installments_collected = money_field(default=ZERO)
+    fees_collected = money_field(default=ZERO)
     error = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -32,19 +32,19 @@ from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from bank_project.exceptions import Conflict, DomainError
+from bank_project.api.idempotency import purge_expired_keys
+from bank_project.errors import Conflict, DomainError
+from bank_project.money import CENT, ZERO
 from loans.models import DelinquencyBucket, Installment, Loan
 from loans.services import repay_loan
 from notifications import services as notifications
-from transactions.idempotency import purge_expired_keys
 from transactions.models import Account, Entry, Transaction
 from transactions.services import by_code, by_pk, lock_accounts, post_transaction
 
-from .models import ZERO, CloseOfBusinessRun, CollectionAttempt, InterestAccrual, InterestPosting, LateFee
+from .models import CloseOfBusinessRun, CollectionAttempt, InterestAccrual, InterestPosting, LateFee
 
 logger = logging.getLogger("bank.backoffice")
 
-CENT = Decimal("0.01")
 DAYS_IN_YEAR = 365  # actual/365: every day earns 1/365 of the annual rate, in leap years too
 # A PostgreSQL advisory lock key: one close of business at a time across all workers.
 LOCK_KEY = 16_000_016
@@ -166,7 +166,7 @@ def _post_month(*, account_id: int, month: date, rows: list, business_date: date
         return None
     if amount > 0:
         customer_account, expense = by_pk(accounts, account_id), by_code(accounts, Account.INTEREST_EXPENSE)
-        posting.transaction = _transaction_of(post_transaction(
+        posting.transaction = post_transaction(
             kind=Transaction.Kind.INTEREST,
             legs=[(customer_account, amount), (expense, -amount)],
             amount=amount,
@@ -176,15 +176,10 @@ def _post_month(*, account_id: int, month: date, rows: list, business_date: date
             description=f"Interest for {month:%B %Y} ({len(rows)} days)",
             # Interest is the bank's debt to the customer: it reaches a frozen account too.
             allow_frozen=True,
-        ))
+        ).transaction
         posting.save(update_fields=["transaction"])
     InterestAccrual.objects.filter(pk__in=[pk for pk, _ in rows]).update(posting=posting)
     return amount
-
-
-def _transaction_of(posted) -> Transaction:
-    # post_transaction returns the Transaction (a Posting holding it after the issue-10 refactor).
-    return getattr(posted, "transaction", posted)
 
 
 # --- 2. Installments and late fees collected ---------------------------------------------------
@@ -282,7 +277,7 @@ def _collect(*, loan_id: int, business_date: date) -> CollectionAttempt | None:
             break  # a fee is taken whole, oldest first, once the money is there
         accounts = lock_accounts(ids=[loan.account_id], codes=[Account.FEE_INCOME])  # fresh balances, held locks
         customer_account, fee_income = by_pk(accounts, loan.account_id), by_code(accounts, Account.FEE_INCOME)
-        fee.transaction = _transaction_of(post_transaction(
+        fee.transaction = post_transaction(
             kind=Transaction.Kind.LATE_FEE,
             legs=[(customer_account, -fee.amount), (fee_income, fee.amount)],
             amount=fee.amount,
@@ -290,7 +285,7 @@ def _collect(*, loan_id: int, business_date: date) -> CollectionAttempt | None:
             destination=fee_income,
             performed_by=None,
             description=f"Late fee: loan #{loan.pk} installment {fee.installment.number}",
-        ))
+        ).transaction
         fee.collected_on = business_date
         fee.save(update_fields=["transaction", "collected_on"])
         attempt.fees_collected += fee.amount

@@ -9,7 +9,8 @@ from django.test import override_settings
 from backoffice.models import CloseOfBusinessRun, InterestAccrual, InterestPosting
 from backoffice.services import month_interest
 from tests.factories import CustomerFactory, fund
-from tests.loans.helpers import balance, internal, ledger_problems
+from tests.helpers import balance
+from tests.loans.helpers import internal, ledger_problems
 from transactions.models import Account, Transaction
 from transactions.services import withdraw
 

@@ -11,7 +11,8 @@ from loans import services as loans
 from loans.models import Installment, Loan
 from notifications.models import Notification
 from tests.factories import CustomerFactory
-from tests.loans.helpers import balance, internal, ledger_problems
+from tests.helpers import balance
+from tests.loans.helpers import internal, ledger_problems
 from transactions.models import Account, Transaction
 from transactions.services import deposit, withdraw
 
