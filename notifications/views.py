@@ -13,6 +13,7 @@ class NotificationListView(generics.ListAPIView):
     """What the bank told you (or will tell you) about: money in, loans, installments, sign-ins."""
 
     serializer_class = NotificationSerializer
+    queryset = Notification.objects.none()  # for the schema; get_queryset scopes to the caller
     filterset_fields = ["kind"]
 
     def get_queryset(self):

@@ -32,7 +32,7 @@ def verbs(statements) -> list[str]:
     return [sql.split(None, 1)[0].upper() for sql in statements]
 
 
-def test_transfer_is_five_statements_locking_both_accounts_at_once(funded_customer, other_customer,
+def test_transfer_is_six_statements_locking_both_accounts_at_once(funded_customer, other_customer,
                                                                    customer_client):
     with CaptureQueriesContext(connection) as queries:
         response = customer_client.post(
@@ -43,8 +43,10 @@ def test_transfer_is_five_statements_locking_both_accounts_at_once(funded_custom
     assert response.status_code == 201, response.content
     statements = work_statements(queries)
     # the user with profiles and account (authentication); both accounts locked in one
-    # statement; the transaction; its entries in one insert; both balances in one update.
-    assert verbs(statements) == ["SELECT", "SELECT", "INSERT", "INSERT", "UPDATE"], statements
+    # statement; the transaction; its entries in one insert; both balances in one update;
+    # the recipient's notification in the outbox (ON CONFLICT DO NOTHING), in the same transaction.
+    assert verbs(statements) == ["SELECT", "SELECT", "INSERT", "INSERT", "UPDATE", "INSERT"], statements
+    assert "notifications_notification" in statements[5]
 
     lock = statements[1]
     if connection.features.has_select_for_update:
@@ -72,7 +74,8 @@ def test_idempotency_key_adds_two_statements_to_a_transfer(funded_customer, othe
         )
     assert response.status_code == 201, response.content
     # + the key row claimed before the movement, + its stored response after it.
-    assert verbs(work_statements(queries)) == ["SELECT", "INSERT", "SELECT", "INSERT", "INSERT", "UPDATE", "UPDATE"]
+    assert verbs(work_statements(queries)) == ["SELECT", "INSERT", "SELECT", "INSERT", "INSERT", "UPDATE", "INSERT",
+                                               "UPDATE"]
 
 
 def list_statements(client) -> tuple[int, int]:
