@@ -101,26 +101,26 @@ def accrue_interest(business_date: date, errors: list) -> dict:
     rates = {kind: rate for kind, rate in settings.SAVINGS_ANNUAL_RATE.items() if rate > 0}
     if not rates:
         return {"accrued": 0}
-    # The balance after the account's last entry before midnight: right even when the date is
-    # closed late (a catch-up), since entries after midnight are not counted.
-    eod_balance = (
-        Entry.objects.filter(account=OuterRef("pk"), transaction__created_at__lt=end_of_day(business_date))
-        .order_by("-id")
-        .values("balance_after")[:1]
+    # The end-of-day balance: the balance after the account's last entry before the day's
+    # first later transaction (found through the created_at index), so a late or catch-up run
+    # sees each day as it ended. Filtering entries by transaction id needs no join: the
+    # account's newest entries are read backwards from its (account, id) index.
+    later = (Transaction.objects.filter(created_at__gte=end_of_day(business_date))
+             .order_by("created_at", "id").values_list("id", flat=True).first())
+    accounts = Account.objects.filter(
+        kind=Account.Kind.CUSTOMER,
+        status__in=[Account.Status.ACTIVE, Account.Status.FROZEN],
+        customer__account_type__in=list(rates),
     )
-    accounts = (
-        Account.objects.filter(
-            kind=Account.Kind.CUSTOMER,
-            status__in=[Account.Status.ACTIVE, Account.Status.FROZEN],
-            customer__account_type__in=list(rates),
-        )
-        .annotate(eod=Subquery(eod_balance))
-        .filter(eod__gt=0)
-        .values_list("pk", "eod", "customer__account_type")
-    )
+    if later is None:  # nothing moved since midnight: the balances are the day's
+        rows = accounts.values_list("pk", "balance", "customer__account_type")
+    else:
+        eod_balance = (Entry.objects.filter(account=OuterRef("pk"), transaction_id__lt=later)
+                       .order_by("-id").values("balance_after")[:1])
+        rows = accounts.annotate(eod=Subquery(eod_balance)).values_list("pk", "eod", "customer__account_type")
     accruals = [
         InterestAccrual(account_id=pk, business_date=business_date, balance=eod, annual_rate=rates[account_type])
-        for pk, eod, account_type in accounts
+        for pk, eod, account_type in rows if eod is not None and eod > 0
     ]
     # ON CONFLICT DO NOTHING: a date run again keeps the first run's figures.
     InterestAccrual.objects.bulk_create(accruals, ignore_conflicts=True, batch_size=500)
