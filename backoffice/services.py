@@ -39,7 +39,7 @@ from loans.models import DelinquencyBucket, Installment, Loan
 from loans.services import repay_loan
 from notifications import services as notifications
 from transactions.models import Account, Entry, Transaction
-from transactions.services import by_code, by_pk, lock_accounts, post_transaction
+from transactions.services import by_pk, lock_accounts, post_against_internal
 
 from .models import CloseOfBusinessRun, CollectionAttempt, InterestAccrual, InterestPosting, LateFee
 
@@ -155,7 +155,7 @@ def post_interest(business_date: date, errors: list) -> dict:
 @transaction.atomic
 def _post_month(*, account_id: int, month: date, rows: list, business_date: date) -> Decimal | None:
     accrued, amount = month_interest(sum((product for _, product in rows), Decimal(0)))
-    accounts = lock_accounts(ids=[account_id], codes=[Account.INTEREST_EXPENSE])
+    [account] = lock_accounts(ids=[account_id])
     try:
         with transaction.atomic():
             posting = InterestPosting.objects.create(
@@ -165,15 +165,9 @@ def _post_month(*, account_id: int, month: date, rows: list, business_date: date
     except IntegrityError:  # posted already (rows from a later accrual of the same month stay unposted)
         return None
     if amount > 0:
-        customer_account, expense = by_pk(accounts, account_id), by_code(accounts, Account.INTEREST_EXPENSE)
-        posting.transaction = post_transaction(
-            kind=Transaction.Kind.INTEREST,
-            legs=[(customer_account, amount), (expense, -amount)],
-            amount=amount,
-            source=expense,
-            destination=customer_account,
-            performed_by=None,
-            description=f"Interest for {month:%B %Y} ({len(rows)} days)",
+        posting.transaction = post_against_internal(
+            kind=Transaction.Kind.INTEREST, account=account, internal_code=Account.INTEREST_EXPENSE, amount=amount,
+            credit=True, performed_by=None, description=f"Interest for {month:%B %Y} ({len(rows)} days)",
             # Interest is the bank's debt to the customer: it reaches a frozen account too.
             allow_frozen=True,
         ).transaction
@@ -275,15 +269,9 @@ def _collect(*, loan_id: int, business_date: date) -> CollectionAttempt | None:
     for fee in fees:
         if fee.amount > available:
             break  # a fee is taken whole, oldest first, once the money is there
-        accounts = lock_accounts(ids=[loan.account_id], codes=[Account.FEE_INCOME])  # fresh balances, held locks
-        customer_account, fee_income = by_pk(accounts, loan.account_id), by_code(accounts, Account.FEE_INCOME)
-        fee.transaction = post_transaction(
-            kind=Transaction.Kind.LATE_FEE,
-            legs=[(customer_account, -fee.amount), (fee_income, fee.amount)],
-            amount=fee.amount,
-            source=customer_account,
-            destination=fee_income,
-            performed_by=None,
+        fee.transaction = post_against_internal(  # re-reads the balance under the locks already held
+            kind=Transaction.Kind.LATE_FEE, account=account, internal_code=Account.FEE_INCOME, amount=fee.amount,
+            credit=False, performed_by=None,
             description=f"Late fee: loan #{loan.pk} installment {fee.installment.number}",
         ).transaction
         fee.collected_on = business_date

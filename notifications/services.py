@@ -135,38 +135,32 @@ def _masked(account_no: str) -> str:
     return "****" + account_no[-4:]
 
 
-def money_received(*, transaction_row, recipient_account, sender_account, balance) -> None:
-    customer = recipient_account.customer
-    if customer is None:
+def _money_in(*, kind: str, transaction_row, account, balance, subject: str, what: str) -> None:
+    customer = account.customer
+    if customer is None:  # the bank's own accounts are told nothing
         return
     notify(
         user=customer.user,
-        kind=Kind.MONEY_RECEIVED,
+        kind=kind,
         event=f"transaction:{transaction_row.reference}",
-        subject=f"You received {transaction_row.amount} {transaction_row.currency}",
-        body=(
-            f"{transaction_row.amount} {transaction_row.currency} arrived in your account "
-            f"{_masked(recipient_account.account_no)} from account {_masked(sender_account.account_no)} "
-            f"(reference {transaction_row.reference}). Your balance is now {balance}."
-        ),
+        subject=subject,
+        body=f"{what} (reference {transaction_row.reference}). Your balance is now {balance}.",
     )
+
+
+def money_received(*, transaction_row, recipient_account, sender_account, balance) -> None:
+    amount = f"{transaction_row.amount} {transaction_row.currency}"
+    _money_in(kind=Kind.MONEY_RECEIVED, transaction_row=transaction_row, account=recipient_account, balance=balance,
+              subject=f"You received {amount}",
+              what=f"{amount} arrived in your account {_masked(recipient_account.account_no)} from account "
+                   f"{_masked(sender_account.account_no)}")
 
 
 def deposit_completed(*, transaction_row, account, balance) -> None:
-    customer = account.customer
-    if customer is None:
-        return
-    notify(
-        user=customer.user,
-        kind=Kind.DEPOSIT_COMPLETED,
-        event=f"transaction:{transaction_row.reference}",
-        subject=f"Deposit of {transaction_row.amount} {transaction_row.currency} completed",
-        body=(
-            f"Your deposit of {transaction_row.amount} {transaction_row.currency} into account "
-            f"{_masked(account.account_no)} is complete (reference {transaction_row.reference}). "
-            f"Your balance is now {balance}."
-        ),
-    )
+    amount = f"{transaction_row.amount} {transaction_row.currency}"
+    _money_in(kind=Kind.DEPOSIT_COMPLETED, transaction_row=transaction_row, account=account, balance=balance,
+              subject=f"Deposit of {amount} completed",
+              what=f"Your deposit of {amount} into account {_masked(account.account_no)} is complete")
 
 
 def loan_decided(*, loan) -> None:

@@ -267,7 +267,7 @@ def _write_balances(balances: dict) -> None:
 
 def post_against_internal(
     *, kind: str, account: Account, internal_code: str, amount: Decimal, credit: bool,
-    performed_by: User | None, description: str,
+    performed_by: User | None, description: str, allow_frozen: bool = False,
 ) -> Posting:
     """Move `amount` between a customer's `account` and one of the bank's own accounts:
     into the customer's account when `credit`, out of it otherwise. Call inside
@@ -286,6 +286,7 @@ def post_against_internal(
         destination=customer_account if credit else internal,
         performed_by=performed_by,
         description=description,
+        allow_frozen=allow_frozen,
     )
 
 
