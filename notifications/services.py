@@ -217,7 +217,7 @@ def password_changed(*, user) -> None:
     notify(
         user=user,
         kind=Kind.PASSWORD_CHANGED,
-        event=f"password:{user.tokens_valid_after.isoformat() if user.tokens_valid_after else uuid.uuid4()}",
+        event=f"password:{uuid.uuid4()}",  # every change is its own event
         subject="Your password was changed",
         body="The password of your bank login was changed and your other sessions were signed out. "
         "If this was not you, contact the bank at once.",
