@@ -7,6 +7,7 @@ for the next sweep (`deliver_pending`), which a worker runs every minute.
 """
 
 import logging
+import time
 import uuid
 
 from django.conf import settings
@@ -21,6 +22,10 @@ logger = logging.getLogger("bank.notifications")
 # After this many failed sends a notification is marked failed and left alone.
 MAX_EMAIL_ATTEMPTS = 5
 SWEEP_BATCH = 200
+# After a failed enqueue this process stops trying for a while: with the broker unreachable,
+# requests would otherwise each wait out the connect timeout. The sweep delivers meanwhile.
+BROKER_RETRY_SECONDS = 30
+_broker_down_until = 0.0
 
 
 def notify(*, user, kind: str, event: str, subject: str, body: str) -> None:
@@ -41,13 +46,18 @@ def notify(*, user, kind: str, event: str, subject: str, body: str) -> None:
 
 def enqueue_delivery(*, user_id: int, kind: str, event: str) -> bool:
     """Hand the delivery to the worker. Never raises: without a broker the row waits for the sweep."""
+    global _broker_down_until
     from .tasks import deliver_notification
 
+    if time.monotonic() < _broker_down_until:
+        return False
     try:
         deliver_notification.delay(user_id, kind, event)
     except Exception as exc:  # the broker is down or unreachable: the outbox keeps the row
-        logger.warning("notification %s/%s for user %s not enqueued (%s: %s); the sweep will deliver it",
-                       kind, event, user_id, type(exc).__name__, exc)
+        _broker_down_until = time.monotonic() + BROKER_RETRY_SECONDS
+        logger.warning("notification %s/%s for user %s not enqueued (%s: %s); the sweep will deliver it; "
+                       "no enqueue from this process for %ss", kind, event, user_id, type(exc).__name__, exc,
+                       BROKER_RETRY_SECONDS)
         return False
     return True
 

@@ -75,12 +75,17 @@ def test_with_the_broker_down_the_movement_succeeds_and_the_row_waits_for_the_sw
         raise AssertionError("never runs: nothing can receive it")
 
     monkeypatch.setattr(tasks, "deliver_notification", task)
+    monkeypatch.setattr(services, "_broker_down_until", 0.0)
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
         response = send_transfer(funded_customer, other_customer)
     elapsed = time.monotonic() - started
     assert response.status_code == 201 and elapsed < 5
     assert "not enqueued (OperationalError" in caplog.text
+    # The next requests of this process do not wait on the dead broker again for a while.
+    caplog.clear()
+    assert services.enqueue_delivery(user_id=other_customer.user.pk, kind="money_received", event="x") is False
+    assert caplog.text == ""
     notification = Notification.objects.get(user=other_customer.user)
     assert notification.email_status == "pending" and mail.outbox == []
     assert services.deliver_pending() == {"sent": 2}  # the funding deposit's and the transfer's
