@@ -27,6 +27,7 @@ from django.utils import timezone
 from backoffice.models import CloseOfBusinessRun, CollectionAttempt, InterestAccrual, InterestPosting, LateFee
 from loans import services as loans
 from loans.models import Installment, Loan
+from tests.conftest import on_postgres
 from tests.factories import CustomerFactory, ManagerFactory
 from tests.loans.helpers import internal, ledger_problems
 from transactions.models import Account, Entry, Transaction
@@ -34,10 +35,11 @@ from transactions.services import deposit, withdraw
 
 from .helpers import close, during
 
-# Committed day by day (a transactional test), as in production: in one enclosing transaction every
-# balance update of the bank's own accounts would leave a row version PostgreSQL cannot prune,
-# and locking those rows would slow down day after day.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+# On PostgreSQL committed day by day (a transactional test), as in production: in one
+# enclosing transaction every balance update of the bank's own accounts leaves a row version
+# PostgreSQL cannot prune, and locking those rows slows down day after day. (SQLite cannot
+# empty the append-only ledger after a transactional test, and has no such versions.)
+pytestmark = [pytest.mark.django_db(transaction=on_postgres()), pytest.mark.slow]
 D = Decimal
 FIRST = date(2027, 7, 1)  # 365 dates to 29 June 2028, across a leap day
 LAST = FIRST + timedelta(days=364)
