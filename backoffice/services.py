@@ -360,9 +360,10 @@ def update_days_past_due(business_date: date, errors: list) -> dict:
 def housekeeping(business_date: date, errors: list) -> dict:
     """Old idempotency keys, expired admin sessions, and the hooks other apps provide.
 
-    A hook is a dotted path in CLOSE_OF_BUSINESS_HOOKS to a function `(*, now) -> int` (how
-    many rows it handled). A path that does not import (its app not installed yet) is skipped:
-    e.g. payments.services.expire_pending_payments (issue 12) and the API sessions' purge (issue 11).
+    A hook is a dotted path in CLOSE_OF_BUSINESS_HOOKS to a function `(*, now)` returning what
+    it did (a count or a dict of counts). A path that does not import (its app not installed yet)
+    is skipped: payments.services.reconcile (issue 12: settle what gateways confirm, expire unpaid
+    pending payments) and the API sessions' purge (issue 11).
     """
     now = timezone.now()
     counts = {"idempotency_keys_purged": purge_expired_keys(), "admin_sessions_purged": 0}

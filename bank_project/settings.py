@@ -353,9 +353,9 @@ LOAN_GRACE_DAYS = env.int("LOAN_GRACE_DAYS", default=5)
 LOAN_LATE_FEE = Decimal(env.str("LOAN_LATE_FEE", default="200.00"))
 # Customers are told this many days before an installment falls due.
 INSTALLMENT_REMINDER_DAYS = env.int("INSTALLMENT_REMINDER_DAYS", default=3)
-# Housekeeping hooks of other apps, each `(*, now) -> int`; a path that does not import is skipped.
+# Housekeeping hooks of other apps, each `(*, now)` returning counts; a path that does not import is skipped.
 CLOSE_OF_BUSINESS_HOOKS = env.list("CLOSE_OF_BUSINESS_HOOKS", default=[
-    "payments.services.expire_pending_payments",  # issue 12: pending gateway payments past their expiry
+    "payments.services.reconcile",  # issue 12: settle what gateways confirm, expire unpaid pending payments
     "accounts.sessions.purge_ended_sessions",  # issue 11: ended API sessions
 ])
 

@@ -293,10 +293,14 @@ def post_against_internal(
 @transaction.atomic
 def deposit(*, account: Account, amount: Decimal, performed_by: User | None, description: str = "") -> Posting:
     """Credit `account`; cash comes into the bank (a teller deposit)."""
-    posting = post_against_internal(
+    return _deposit_completed(post_against_internal(
         kind=Transaction.Kind.DEPOSIT, account=account, internal_code=Account.CASH, amount=amount, credit=True,
         performed_by=performed_by, description=description or "Deposit",
-    )
+    ), account)
+
+
+def _deposit_completed(posting: Posting, account: Account) -> Posting:
+    """The customer is told (outbox row in this transaction), whichever way the money came."""
     notifications.deposit_completed(transaction_row=posting.transaction, account=account,
                                     balance=posting.balance_after(account))
     return posting
@@ -309,10 +313,10 @@ def deposit_from_gateway(
     """Credit `account` with money a payment gateway confirmed: the other side is
     `gateway_clearing` (what the gateway owes the bank until it settles), not cash.
     payments.services calls it under the payment's row lock."""
-    return post_against_internal(
+    return _deposit_completed(post_against_internal(
         kind=Transaction.Kind.DEPOSIT, account=account, internal_code=Account.GATEWAY_CLEARING, amount=amount,
         credit=True, performed_by=performed_by, description=description or "Deposit through a payment gateway",
-    )
+    ), account)
 
 
 @transaction.atomic

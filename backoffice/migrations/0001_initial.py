@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('loans', '0002_delinquency'),
-        ('transactions', '0003_interest_and_fees'),
+        ('transactions', '0007_interest_and_fees'),
     ]
 
     operations = [

@@ -1,6 +1,7 @@
 """How close of business is run: the command, the task, the admin, the lock, the hooks."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -15,7 +16,7 @@ from backoffice.models import CloseOfBusinessRun
 from backoffice.services import CloseOfBusinessBusy, InvalidBusinessDate, close_through
 from backoffice.tasks import close_business_day
 
-from .helpers import close
+from .helpers import close, during
 
 pytestmark = pytest.mark.django_db
 HOOK_CALLS = []
@@ -85,12 +86,25 @@ def test_a_job_that_raises_fails_the_run_and_stops_the_catch_up(monkeypatch):
 
 def test_hooks_that_import_run_and_missing_ones_are_skipped():
     HOOK_CALLS.clear()
-    hooks = ["tests.backoffice.test_runs.counting_hook", "payments.services.expire_pending_payments"]
+    hooks = ["tests.backoffice.test_runs.counting_hook", "sessions_app.services.purge_ended_sessions"]
     with override_settings(CLOSE_OF_BUSINESS_HOOKS=hooks):
         [run] = close(date(2025, 2, 1))
     housekeeping = run.counts["housekeeping"]
     assert housekeeping["tests.backoffice.test_runs.counting_hook"] == 7 and len(HOOK_CALLS) == 1
-    assert housekeeping["payments.services.expire_pending_payments"] == "skipped (not installed)"
+    assert housekeeping["sessions_app.services.purge_ended_sessions"] == "skipped (not installed)"
+
+
+def test_nightly_housekeeping_expires_unpaid_gateway_payments(customer):
+    from payments.models import Payment
+    from payments.services import start_payment
+
+    with during(date(2025, 2, 1), hour=10):
+        payment = start_payment(account=customer.account, amount=Decimal("50.00"), user=customer.user,
+                                callback_base_url="http://testserver")
+    [run] = close(date(2025, 2, 1))
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.EXPIRED
+    assert run.counts["housekeeping"]["payments.services.reconcile"]["expired"] == 1
 
 
 def test_managers_see_runs_in_the_admin_and_can_run_a_date_again(manager):

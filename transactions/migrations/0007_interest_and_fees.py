@@ -7,13 +7,13 @@ def create_internal_accounts(apps, schema_editor):
     """interest_expense and fee_income (close of business); ensure_internal_accounts makes what is missing."""
     from transactions.services import ensure_internal_accounts
 
-    ensure_internal_accounts(apps.get_model("transactions", "Account"))
+    ensure_internal_accounts(apps.get_model("transactions", "Account"), using=schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('transactions', '0003_gateway_clearing_account'),
+        ('transactions', '0006_fewer_indexes_per_posting'),
     ]
 
     operations = [
