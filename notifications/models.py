@@ -32,7 +32,7 @@ class Notification(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=30, choices=Kind.choices)
-    # What happened, as a stable key ("transfer:TX..", "installment:42"): one row per user, kind and event.
+    # What happened, as a stable key ("transaction-TX..", "installment-42"; no colons, so the SQL replay of issue 15 can carry them): one row per user, kind and event.
     event = models.CharField(max_length=100)
     subject = models.CharField(max_length=200)
     body = models.TextField()

@@ -152,7 +152,7 @@ def _money_in(*, kind: str, transaction_row, account, balance, subject: str, wha
     notify(
         user=customer.user,
         kind=kind,
-        event=f"transaction:{transaction_row.reference}",
+        event=f"transaction-{transaction_row.reference}",
         subject=subject,
         body=f"{what} (reference {transaction_row.reference}). Your balance is now {balance}.",
     )
@@ -189,7 +189,7 @@ def loan_decided(*, loan) -> None:
     notify(
         user=loan.customer.user,
         kind=Kind.LOAN_APPROVED if approved else Kind.LOAN_REJECTED,
-        event=f"loan:{loan.pk}",
+        event=f"loan-{loan.pk}",
         subject=subject,
         body=body,
     )
@@ -199,7 +199,7 @@ def installment_due(*, installment, user) -> None:
     notify(
         user=user,
         kind=Kind.INSTALLMENT_DUE,
-        event=f"installment:{installment.pk}",
+        event=f"installment-{installment.pk}",
         subject=f"Loan #{installment.loan_id}: {installment.amount_due} due on {installment.due_date}",
         body=(
             f"Installment {installment.number} of your loan #{installment.loan_id}, {installment.amount_due}, "
@@ -213,7 +213,7 @@ def installment_overdue(*, installment, user, late_fee) -> None:
     notify(
         user=user,
         kind=Kind.INSTALLMENT_OVERDUE,
-        event=f"installment:{installment.pk}",
+        event=f"installment-{installment.pk}",
         subject=f"Loan #{installment.loan_id}: installment {installment.number} is overdue",
         body=(
             f"Installment {installment.number} of your loan #{installment.loan_id}, due on {installment.due_date}, "
@@ -227,7 +227,7 @@ def password_changed(*, user) -> None:
     notify(
         user=user,
         kind=Kind.PASSWORD_CHANGED,
-        event=f"password:{uuid.uuid4()}",  # every change is its own event
+        event=f"password-{uuid.uuid4()}",  # every change is its own event
         subject="Your password was changed",
         body="The password of your bank login was changed and your other sessions were signed out. "
         "If this was not you, contact the bank at once.",
@@ -238,7 +238,7 @@ def new_sign_in(*, user, ip: str) -> None:
     notify(
         user=user,
         kind=Kind.NEW_SIGN_IN,
-        event=f"sign-in:{uuid.uuid4()}",
+        event=f"sign-in-{uuid.uuid4()}",
         subject="New sign-in to your bank account",
         body=f"You (or someone with your password) signed in at {timezone.now():%Y-%m-%d %H:%M %Z} "
         f"from {ip or 'an unknown address'}. If this was not you, change your password now.",

@@ -38,7 +38,9 @@ def test_a_transfer_becomes_a_script_of_variables(tasks):
                  recipient.account.account_no: ":dst_no"}
     lines = tasks.to_pgbench(statements, variables)
 
-    assert len(lines) == 5
+    # the transfer's five statements and the recipient's notification in the outbox (issue 16)
+    assert len(lines) == 6
+    assert lines[-1].startswith('INSERT INTO "notifications_notification"') and "ON CONFLICT DO NOTHING" in lines[-1]
     script = "\n".join(lines)
     assert recipient.account.account_no not in script and ":dst_no" in script
     # the new transaction's id is read back and used by its entries

@@ -50,7 +50,7 @@ def test_a_transfers_recipient_gets_exactly_one_email(funded_customer, other_cus
 
 def test_the_same_event_recorded_twice_is_one_row(customer):
     for _ in range(2):
-        services.notify(user=customer.user, kind="money_received", event="transaction:TX1", subject="s", body="b")
+        services.notify(user=customer.user, kind="money_received", event="transaction-TX1", subject="s", body="b")
     assert Notification.objects.filter(user=customer.user).count() == 1
 
 
@@ -93,7 +93,7 @@ def test_with_the_broker_down_the_movement_succeeds_and_the_row_waits_for_the_sw
 
 
 def test_a_failed_send_is_retried_by_the_sweep_and_given_up_after_five_tries(customer):
-    services.notify(user=customer.user, kind="money_received", event="transaction:TX2", subject="s", body="b")
+    services.notify(user=customer.user, kind="money_received", event="transaction-TX2", subject="s", body="b")
     with override_settings(EMAIL_BACKEND="tests.notifications.failing_backend.EmailBackend"):
         for _ in range(5):
             assert services.deliver_pending() == {"error": 1}
@@ -105,7 +105,7 @@ def test_a_failed_send_is_retried_by_the_sweep_and_given_up_after_five_tries(cus
 
 def test_opted_out_kinds_are_listed_but_not_emailed(customer):
     EmailPreference.objects.create(user=customer.user, kind="money_received", email=False)
-    services.notify(user=customer.user, kind="money_received", event="transaction:TX3", subject="s", body="b")
+    services.notify(user=customer.user, kind="money_received", event="transaction-TX3", subject="s", body="b")
     assert services.deliver_pending() == {"skipped": 1}
     assert mail.outbox == []
     assert client_for(customer.user).get("/api/notifications/").json()["count"] == 1
@@ -114,7 +114,7 @@ def test_opted_out_kinds_are_listed_but_not_emailed(customer):
 def test_a_user_without_an_email_address_is_skipped(customer):
     customer.user.email = ""
     customer.user.save()
-    services.notify(user=customer.user, kind="new_sign_in", event="sign-in:1", subject="s", body="b")
+    services.notify(user=customer.user, kind="new_sign_in", event="sign-in-1", subject="s", body="b")
     assert services.deliver_pending() == {"skipped": 1}
 
 
