@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "staff",
     "approvals",
     "mfa",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -296,6 +297,9 @@ IDEMPOTENCY_KEY_TTL_HOURS = 24
 LEDGER_INTERNAL_SHARDS = env.int("LEDGER_INTERNAL_SHARDS", default=128)
 # Rows a CSV export carries at most.
 CSV_EXPORT_MAX_ROWS = env.int("CSV_EXPORT_MAX_ROWS", default=10000)
+
+# Reports: how long a computed staff summary is reused (seconds).
+REPORTS_CACHE_SECONDS = env.int("REPORTS_CACHE_SECONDS", default=60)
 
 # Loans: defaults and underwriting guard rails.
 LOAN_DEFAULT_ANNUAL_INTEREST_RATE = Decimal(env.str("LOAN_DEFAULT_ANNUAL_INTEREST_RATE", default="12.00"))

@@ -31,4 +31,5 @@ urlpatterns = [
     path("api/", include("approvals.urls")),
     path("api/", include("staff.urls")),
     path("api/", include("mfa.urls")),
+    path("api/", include("reports.urls")),
 ]

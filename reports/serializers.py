@@ -1,0 +1,124 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import serializers
+
+from . import selectors
+
+
+class SummaryQuerySerializer(serializers.Serializer):
+    """The query string: `from`, `to` (days, inclusive) and `interval`; errors name those keys."""
+
+    def get_fields(self):
+        return {
+            "from": serializers.DateField(source="date_from", required=False),
+            "to": serializers.DateField(source="date_to", required=False),
+            "interval": serializers.ChoiceField(choices=selectors.INTERVALS, default="day"),
+        }
+
+    def validate(self, attrs):
+        attrs.setdefault("date_to", timezone.localdate())
+        attrs.setdefault("date_from", attrs["date_to"] - timedelta(days=29))
+        if attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError({"from": ["The start date is after the end date."]})
+        periods = selectors.count_periods(attrs["date_from"], attrs["date_to"], attrs["interval"])
+        if periods > selectors.MAX_PERIODS:
+            raise serializers.ValidationError(
+                {"interval": [f"That range has {periods} {attrs['interval']}s; a report shows at most "
+                              f"{selectors.MAX_PERIODS}. Choose a longer interval or a shorter range."]}
+            )
+        return attrs
+
+
+def _money():
+    return serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class FlowSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    volume = _money()
+
+
+class PeriodSerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    new_customers = serializers.IntegerField()
+    customer_balances = _money()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in selectors.FLOW_SERIES:
+            fields[name] = FlowSerializer()
+        return fields
+
+
+class TotalsSerializer(serializers.Serializer):
+    new_customers = serializers.IntegerField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in selectors.FLOW_SERIES:
+            fields[name] = FlowSerializer()
+        return fields
+
+
+class CustomerBalancesSerializer(serializers.Serializer):
+    opening = _money()
+    closing = _money()
+    current = _money()
+    accounts = serializers.IntegerField()
+
+
+class LoanBookRowSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    count = serializers.IntegerField()
+    amount_requested = _money()
+    amount_approved = _money()
+    outstanding_principal = _money()
+    outstanding_interest = _money()
+
+
+class OverdueBucketSerializer(serializers.Serializer):
+    days_past_due = serializers.CharField()
+    loans = serializers.IntegerField()
+    installments = serializers.IntegerField()
+    amount_due = _money()
+
+
+class SummarySerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    interval = serializers.CharField()
+    currency = serializers.SerializerMethodField()
+    periods = PeriodSerializer(many=True)
+    totals = TotalsSerializer()
+    customer_balances = CustomerBalancesSerializer(
+        help_text="Customers' money at the start and end of the range (from the ledger) and now."
+    )
+    loan_book = LoanBookRowSerializer(many=True, help_text="Every loan by status, now.")
+    loans_overdue = OverdueBucketSerializer(many=True, help_text="Unpaid installments past due, by days late.")
+
+    def get_currency(self, obj) -> str:
+        return settings.BANK_CURRENCY
+
+
+def summary_csv_rows(data: dict) -> list[dict]:
+    """One flat row per period: period_start, period_end, <series>_count, <series>_volume, ..."""
+    rows = []
+    for period in data["periods"]:
+        row = {"period_start": period["period_start"], "period_end": period["period_end"]}
+        for name in selectors.FLOW_SERIES:
+            row[f"{name}_count"] = period[name]["count"]
+            row[f"{name}_volume"] = period[name]["volume"]
+        row["new_customers"] = period["new_customers"]
+        row["customer_balances"] = period["customer_balances"]
+        rows.append(row)
+    return rows
+
+
+SUMMARY_CSV_HEADER = [
+    "period_start", "period_end",
+    *[f"{name}_{part}" for name in selectors.FLOW_SERIES for part in ("count", "volume")],
+    "new_customers", "customer_balances",
+]
