@@ -291,3 +291,79 @@ def loan_overdue_buckets(today: date) -> list[dict]:
             }
         )
     return result
+
+
+# --- A customer's own picture ------------------------------------------------------------
+
+DASHBOARD_DAYS = 30
+DASHBOARD_MONTHS = 12
+
+
+def months_back(today: date, months: int) -> date:
+    """The first day of the month `months - 1` months before today's (so `months` in all)."""
+    index = today.year * 12 + today.month - 1 - (months - 1)
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def customer_dashboard(*, account: Account, today: date) -> dict:
+    """End-of-day balances for the last 30 days and money in and out per month for 12 months,
+    by kind: three queries, whatever the account's activity.
+
+    A day's closing balance is the opening balance plus the day's entries, the same sum the
+    statement's running balance (`balance_after`) carries, because an account's balance is
+    the sum of its entries.
+    """
+    first_day = today - timedelta(days=DASHBOARD_DAYS - 1)
+    start, end = day_bounds(first_day, today)
+    entries = Entry.objects.filter(account=account)
+    opening = (
+        entries.filter(transaction__created_at__lt=start).order_by("-id").values_list("balance_after", flat=True).first()
+        or ZERO
+    )
+    per_day = {
+        _as_date(row["day"]): row["net"]
+        for row in entries.filter(transaction__created_at__gte=start, transaction__created_at__lt=end)
+        .annotate(day=_period_of("transaction__created_at", "day"))
+        .values("day")
+        .annotate(net=Sum("amount"))
+        .order_by()
+    }
+    daily, balance = [], opening
+    for offset in range(DASHBOARD_DAYS):
+        day = first_day + timedelta(days=offset)
+        balance += per_day.get(day, ZERO)
+        daily.append({"date": day, "balance": balance})
+
+    first_month = months_back(today, DASHBOARD_MONTHS)
+    month_start, _ = day_bounds(first_month, today)
+    flows = {}
+    for row in (
+        entries.filter(transaction__created_at__gte=month_start, transaction__created_at__lt=end)
+        .annotate(month=_period_of("transaction__created_at", "month"), kind=F("transaction__kind"))
+        .values("month", "kind")
+        .annotate(money_in=Sum("amount", filter=Q(amount__gt=0)), money_out=Sum("amount", filter=Q(amount__lt=0)))
+        .order_by()
+    ):
+        flows[(_as_date(row["month"]), row["kind"])] = (row["money_in"] or ZERO, -(row["money_out"] or ZERO))
+    monthly, month = [], first_month
+    for _ in range(DASHBOARD_MONTHS):
+        by_kind = {}
+        for kind in Transaction.Kind.values:
+            money_in, money_out = flows.get((month, kind), (ZERO, ZERO))
+            by_kind[kind] = {"money_in": money_in, "money_out": money_out}
+        monthly.append(
+            {
+                "month": month.strftime("%Y-%m"),
+                "money_in": sum((v["money_in"] for v in by_kind.values()), ZERO),
+                "money_out": sum((v["money_out"] for v in by_kind.values()), ZERO),
+                "by_kind": by_kind,
+            }
+        )
+        month = next_period_start(month, "month")
+    return {
+        "account_no": account.account_no,
+        "currency": account.currency,
+        "balance": account.balance,
+        "daily_balances": daily,
+        "monthly": monthly,
+    }

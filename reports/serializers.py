@@ -122,3 +122,31 @@ SUMMARY_CSV_HEADER = [
     *[f"{name}_{part}" for name in selectors.FLOW_SERIES for part in ("count", "volume")],
     "new_customers", "customer_balances",
 ]
+
+
+class DailyBalanceSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    balance = _money()
+
+
+class MoneyInOutSerializer(serializers.Serializer):
+    money_in = _money()
+    money_out = _money()
+
+
+class MonthSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM")
+    money_in = _money()
+    money_out = _money()
+    by_kind = serializers.SerializerMethodField()
+
+    def get_by_kind(self, obj) -> dict[str, MoneyInOutSerializer]:
+        return {kind: MoneyInOutSerializer(flows).data for kind, flows in obj["by_kind"].items()}
+
+
+class DashboardSerializer(serializers.Serializer):
+    account_no = serializers.CharField()
+    currency = serializers.CharField()
+    balance = _money()
+    daily_balances = DailyBalanceSerializer(many=True, help_text="Balance at the end of each of the last 30 days.")
+    monthly = MonthSerializer(many=True, help_text="Money in and out per month for 12 months, oldest first, by kind.")

@@ -4,4 +4,5 @@ from . import views
 
 urlpatterns = [
     path("reports/summary/", views.SummaryView.as_view(), name="reports-summary"),
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
 ]

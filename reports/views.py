@@ -6,11 +6,19 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import IsCustomer
 from bank_project.renderers import CSVRenderer, JSONRenderer
+from transactions.views import own_account
 
 from . import selectors
 from .permissions import CanViewReports
-from .serializers import SUMMARY_CSV_HEADER, SummaryQuerySerializer, SummarySerializer, summary_csv_rows
+from .serializers import (
+    SUMMARY_CSV_HEADER,
+    DashboardSerializer,
+    SummaryQuerySerializer,
+    SummarySerializer,
+    summary_csv_rows,
+)
 
 CACHE_VERSION = 1
 
@@ -57,3 +65,15 @@ class SummaryView(APIView):
             response["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
         return Response(data)
+
+
+class DashboardView(APIView):
+    """The customer's own picture: balance at the end of each of the last 30 days, and money
+    in and out per month for the last 12 months, in total and by kind."""
+
+    permission_classes = [IsCustomer]
+
+    @extend_schema(responses={200: DashboardSerializer})
+    def get(self, request):
+        report = selectors.customer_dashboard(account=own_account(request.user), today=timezone.localdate())
+        return Response(DashboardSerializer(report).data)

@@ -16,6 +16,17 @@ from transactions import services as ledger
 from transactions.models import Account, Transaction
 
 
+def run_in_time_order(events) -> list:
+    """Run (moment, callable) pairs oldest first, each with the clock at its moment: entries
+    of an account are written in time order in real life, so their ids follow time (the
+    statement relies on it)."""
+    results = []
+    for moment, action in sorted(events, key=lambda event: event[0]):
+        with clock_at(moment):
+            results.append(action())
+    return results
+
+
 @contextmanager
 def clock_at(moment: datetime):
     with mock.patch("django.utils.timezone.now", return_value=moment):

@@ -14,7 +14,7 @@ from tests.factories import CustomerFactory, ManagerFactory
 from transactions import services as ledger
 from transactions.models import Account, Entry, Transaction
 
-from .seeding import clock_at, days_ago, gateway_payment
+from .seeding import clock_at, days_ago, gateway_payment, run_in_time_order
 
 pytestmark = pytest.mark.django_db
 
@@ -31,36 +31,46 @@ def local_cache(settings):
 
 
 def seed_activity():
-    """Two weeks of movements of every kind, a loan with installments past due, a reversal."""
+    """Two weeks of movements of every kind, a loan with installments past due, a reversal,
+    posted in time order."""
     manager = ManagerFactory()
+    with clock_at(days_ago(40)):
+        CustomerFactory()  # before the ranges below: not a new customer of the reports
     with clock_at(days_ago(20)):
         alice, bob = CustomerFactory(), CustomerFactory()
+    events = []
     for day in range(14, 0, -1):
-        with clock_at(days_ago(day, hour=9)):
-            ledger.deposit(account=alice.account, amount=Decimal("100.00") + day, performed_by=None)
-        with clock_at(days_ago(day, hour=11)):
-            ledger.withdraw(account=alice.account, amount=Decimal("10.50"), performed_by=alice.user)
+        amount = Decimal("100.00") + day
+        events.append((days_ago(day, hour=9), lambda amount=amount: ledger.deposit(
+            account=alice.account, amount=amount, performed_by=None)))
+        events.append((days_ago(day, hour=11), lambda: ledger.withdraw(
+            account=alice.account, amount=Decimal("10.50"), performed_by=alice.user)))
         if day % 2:
-            with clock_at(days_ago(day, hour=15)):
-                ledger.transfer(source=alice.account, recipient_account_no=bob.account.account_no,
-                                amount=Decimal("20.00"), performed_by=alice.user)
+            events.append((days_ago(day, hour=15), lambda: ledger.transfer(
+                source=alice.account, recipient_account_no=bob.account.account_no,
+                amount=Decimal("20.00"), performed_by=alice.user)))
         if day % 3 == 0:
-            with clock_at(days_ago(day, hour=16)):
-                gateway_payment(account=bob.account, amount=Decimal("75.25"))
-    with clock_at(days_ago(3)):
-        carol = CustomerFactory()
+            events.append((days_ago(day, hour=16), lambda: gateway_payment(account=bob.account, amount=Decimal("75.25"))))
+    state = {}
+
+    def borrow():
+        state["carol"] = carol = CustomerFactory()
         loan = loans.request_loan(customer=carol, amount_requested=Decimal("1200.00"), term_months=6)
-    with clock_at(days_ago(3, hour=13)):
         # Approved as of 75 days ago: two installments are past due, one of them by over 30 days.
-        loan = loans.approve_loan(loan=loan, amount_approved=Decimal("1200.00"), decided_by=manager.user,
-                                  today=timezone.localdate() - timedelta(days=75))
-    with clock_at(days_ago(2)):
-        loans.repay_loan(loan=loan, amount=Decimal("100.00"), performed_by=carol.user)
-        mistake = ledger.deposit(account=carol.account, amount=Decimal("5.00"), performed_by=None)
-    with clock_at(days_ago(1)):
-        ledger.reverse(original=mistake, reason="Typed twice", performed_by=manager.user)
-    with clock_at(days_ago(40)):
-        CustomerFactory()  # before the range: not a new customer of the report
+        state["loan"] = loans.approve_loan(loan=loan, amount_approved=Decimal("1200.00"), decided_by=manager.user,
+                                           today=timezone.localdate() - timedelta(days=75))
+
+    def repay_and_mistake():
+        loans.repay_loan(loan=state["loan"], amount=Decimal("100.00"), performed_by=state["carol"].user)
+        state["mistake"] = ledger.deposit(account=state["carol"].account, amount=Decimal("5.00"), performed_by=None)
+
+    events += [
+        (days_ago(3, hour=13), borrow),
+        (days_ago(2, hour=13), repay_and_mistake),
+        (days_ago(1, hour=13), lambda: ledger.reverse(original=state["mistake"], reason="Typed twice",
+                                                     performed_by=manager.user)),
+    ]
+    run_in_time_order(events)
     return manager
 
 
