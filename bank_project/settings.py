@@ -288,6 +288,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- The bank's own rules ---------------------------------------------------------------
 BANK_CURRENCY = env.str("BANK_CURRENCY", default="BDT")
+# The bank's name on printed statements.
+BANK_NAME = env.str("BANK_NAME", default="Bank")
+# Entries a PDF statement may hold; a longer period is refused (400): about 4 s per 5,000.
+STATEMENT_PDF_MAX_LINES = env.int("STATEMENT_PDF_MAX_LINES", default=5000)
 # Largest amount a single deposit, withdrawal or transfer may move.
 MAX_TRANSACTION_AMOUNT = Decimal(env.str("MAX_TRANSACTION_AMOUNT", default="1000000.00"))
 IDEMPOTENCY_KEY_TTL_HOURS = 24
