@@ -4,6 +4,8 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
+from transactions.models import Transaction
+
 from . import selectors
 
 
@@ -134,14 +136,18 @@ class MoneyInOutSerializer(serializers.Serializer):
     money_out = _money()
 
 
+class ByKindSerializer(serializers.Serializer):
+    """One key per transaction kind, every month, zero when nothing moved."""
+
+    def get_fields(self):
+        return {kind: MoneyInOutSerializer() for kind in Transaction.Kind.values}
+
+
 class MonthSerializer(serializers.Serializer):
     month = serializers.CharField(help_text="YYYY-MM")
     money_in = _money()
     money_out = _money()
-    by_kind = serializers.SerializerMethodField()
-
-    def get_by_kind(self, obj) -> dict[str, MoneyInOutSerializer]:
-        return {kind: MoneyInOutSerializer(flows).data for kind, flows in obj["by_kind"].items()}
+    by_kind = ByKindSerializer()
 
 
 class DashboardSerializer(serializers.Serializer):
