@@ -108,8 +108,9 @@ def statement_pdf(*, report: dict, account: Account) -> bytes:
             f"{settings.BANK_NAME} · Account {account.account_no} · {report['date_from']} to {report['date_to']}"
         ),
         "header": _row(tuple(name for name, _, _ in COLUMNS)),
-        # One <pre> of escaped lines: the template engine need not loop over thousands.
-        "body": "\n".join(escape(row) for row in entry_lines(report["entries"])),
+        # The lines as ready HTML, one block each: the template engine need not loop over
+        # thousands, and WeasyPrint breaks short blocks faster than one long <pre>.
+        "body": "".join(f"<p>{escape(row)}</p>" for row in entry_lines(report["entries"])),
         "opening_row": _row(("", "", "Opening balance", "", "", _money(report["opening_balance"]))),
         "closing_row": _row(("", "", "Closing balance", _money(report["total_debits"]),
                              _money(report["total_credits"]), _money(report["closing_balance"]))),
