@@ -6,17 +6,16 @@ the number of rows: the database groups by period, Python only fills the empty p
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
 from django.db.models import Case, CharField, Count, DateField, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from accounts.models import Customer
+from bank_project.money import ZERO
 from loans.models import Installment, Loan
 from transactions.models import Account, Entry, Transaction
 
-ZERO = Decimal("0.00")
 INTERVALS = ("day", "week", "month")
 # A report has at most this many periods: a year of days, ten years of weeks, forty of months.
 MAX_PERIODS = 1000

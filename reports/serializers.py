@@ -4,6 +4,7 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
+from bank_project.money import money_output
 from transactions.models import Transaction
 
 from . import selectors
@@ -33,20 +34,16 @@ class SummaryQuerySerializer(serializers.Serializer):
         return attrs
 
 
-def _money():
-    return serializers.DecimalField(max_digits=18, decimal_places=2)
-
-
 class FlowSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    volume = _money()
+    volume = money_output()
 
 
 class PeriodSerializer(serializers.Serializer):
     period_start = serializers.DateField()
     period_end = serializers.DateField()
     new_customers = serializers.IntegerField()
-    customer_balances = _money()
+    customer_balances = money_output()
 
     def get_fields(self):
         fields = super().get_fields()
@@ -66,26 +63,26 @@ class TotalsSerializer(serializers.Serializer):
 
 
 class CustomerBalancesSerializer(serializers.Serializer):
-    opening = _money()
-    closing = _money()
-    current = _money()
+    opening = money_output()
+    closing = money_output()
+    current = money_output()
     accounts = serializers.IntegerField()
 
 
 class LoanBookRowSerializer(serializers.Serializer):
     status = serializers.CharField()
     count = serializers.IntegerField()
-    amount_requested = _money()
-    amount_approved = _money()
-    outstanding_principal = _money()
-    outstanding_interest = _money()
+    amount_requested = money_output()
+    amount_approved = money_output()
+    outstanding_principal = money_output()
+    outstanding_interest = money_output()
 
 
 class OverdueBucketSerializer(serializers.Serializer):
     days_past_due = serializers.CharField()
     loans = serializers.IntegerField()
     installments = serializers.IntegerField()
-    amount_due = _money()
+    amount_due = money_output()
 
 
 class SummarySerializer(serializers.Serializer):
@@ -128,12 +125,12 @@ SUMMARY_CSV_HEADER = [
 
 class DailyBalanceSerializer(serializers.Serializer):
     date = serializers.DateField()
-    balance = _money()
+    balance = money_output()
 
 
 class MoneyInOutSerializer(serializers.Serializer):
-    money_in = _money()
-    money_out = _money()
+    money_in = money_output()
+    money_out = money_output()
 
 
 class ByKindSerializer(serializers.Serializer):
@@ -145,14 +142,14 @@ class ByKindSerializer(serializers.Serializer):
 
 class MonthSerializer(serializers.Serializer):
     month = serializers.CharField(help_text="YYYY-MM")
-    money_in = _money()
-    money_out = _money()
+    money_in = money_output()
+    money_out = money_output()
     by_kind = ByKindSerializer()
 
 
 class DashboardSerializer(serializers.Serializer):
     account_no = serializers.CharField()
     currency = serializers.CharField()
-    balance = _money()
+    balance = money_output()
     daily_balances = DailyBalanceSerializer(many=True, help_text="Balance at the end of each of the last 30 days.")
     monthly = MonthSerializer(many=True, help_text="Money in and out per month for 12 months, oldest first, by kind.")

@@ -7,8 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsCustomer
-from bank_project.renderers import CSVRenderer, JSONRenderer
-from transactions.views import own_account
+from bank_project.api.renderers import CSVRenderer, JSONRenderer
+from transactions.selectors import own_account
 
 from . import selectors
 from .permissions import CanViewReports

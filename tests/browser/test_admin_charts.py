@@ -26,6 +26,7 @@ from unittest import mock
 from django.utils import timezone
 from accounts import services as people
 from accounts.models import User
+from onboarding import services as onboarding
 from loans import services as loans
 from transactions import services as ledger
 from transactions.models import Account, Transaction
@@ -41,7 +42,7 @@ with at(25, 9):
     people_ = []
     for n in range(3):
         user = User.objects.create_user(f"charts-customer-{{n}}", password="{PASSWORD}")
-        people_.append(people.create_customer(user=user, mobile_no=f"0170000001{{n}}", nid=f"100000001{{n}}", age=30,
+        people_.append(onboarding.open_customer(user=user, mobile_no=f"0170000001{{n}}", nid=f"100000001{{n}}", age=30,
                                               monthly_income=Decimal("50000.00")))
 alice, bob, carol = people_
 Account.objects.create(kind="internal", code="gateway_clearing", name="Gateway clearing")

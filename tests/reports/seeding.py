@@ -39,7 +39,7 @@ def days_ago(days: int, hour: int = 12) -> datetime:
 
 
 @transaction.atomic
-def gateway_payment(*, account: Account, amount: Decimal) -> Transaction:
+def gateway_payment(*, account: Account, amount: Decimal) -> ledger.Posting:
     """What the payments app (issue 12) posts when the gateway confirms a deposit: the
     customer's account is credited from the gateway clearing account (LEDGER.md)."""
     if not Account.objects.filter(code="gateway_clearing").exists():

@@ -62,7 +62,7 @@ def seed_activity():
 
     def repay_and_mistake():
         loans.repay_loan(loan=state["loan"], amount=Decimal("100.00"), performed_by=state["carol"].user)
-        state["mistake"] = ledger.deposit(account=state["carol"].account, amount=Decimal("5.00"), performed_by=None)
+        state["mistake"] = ledger.deposit(account=state["carol"].account, amount=Decimal("5.00"), performed_by=None).transaction
 
     events += [
         (days_ago(3, hour=13), borrow),
