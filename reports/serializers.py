@@ -39,27 +39,22 @@ class FlowSerializer(serializers.Serializer):
     volume = money_output()
 
 
-class PeriodSerializer(serializers.Serializer):
+class TotalsSerializer(serializers.Serializer):
+    """Count and volume of every flow series (one field each), and new customers."""
+
+    new_customers = serializers.IntegerField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in selectors.FLOW_SERIES:
+            fields[name] = FlowSerializer()
+        return fields
+
+
+class PeriodSerializer(TotalsSerializer):
     period_start = serializers.DateField()
     period_end = serializers.DateField()
-    new_customers = serializers.IntegerField()
-    customer_balances = money_output()
-
-    def get_fields(self):
-        fields = super().get_fields()
-        for name in selectors.FLOW_SERIES:
-            fields[name] = FlowSerializer()
-        return fields
-
-
-class TotalsSerializer(serializers.Serializer):
-    new_customers = serializers.IntegerField()
-
-    def get_fields(self):
-        fields = super().get_fields()
-        for name in selectors.FLOW_SERIES:
-            fields[name] = FlowSerializer()
-        return fields
+    customer_balances = money_output(help_text="Customers' money at the end of the period.")
 
 
 class CustomerBalancesSerializer(serializers.Serializer):
