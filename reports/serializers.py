@@ -4,6 +4,7 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
+from bank_project.api.fields import ReportDateField
 from bank_project.money import money_output
 from transactions.models import Transaction
 
@@ -15,8 +16,8 @@ class SummaryQuerySerializer(serializers.Serializer):
 
     def get_fields(self):
         return {
-            "from": serializers.DateField(source="date_from", required=False),
-            "to": serializers.DateField(source="date_to", required=False),
+            "from": ReportDateField(source="date_from", required=False),
+            "to": ReportDateField(source="date_to", required=False),
             "interval": serializers.ChoiceField(choices=selectors.INTERVALS, default="day"),
         }
 

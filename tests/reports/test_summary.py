@@ -237,6 +237,8 @@ def test_customers_and_strangers_are_refused(customer_client, api_client):
     ({"from": "2026-02-10", "to": "2026-02-01"}, "from"),
     ({"from": "yesterday"}, "from"),
     ({"interval": "year"}, "interval"),
+    ({"from": "9999-12-30", "to": "9999-12-31"}, "from"),
+    ({"to": "0001-01-05"}, "to"),
     ({"from": "2000-01-01", "to": "2026-01-01", "interval": "day"}, "interval"),
 ])
 def test_bad_parameters_are_400_with_a_message(manager_client, params, field):

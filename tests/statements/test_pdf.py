@@ -196,6 +196,10 @@ def test_errors_are_json_when_a_pdf_was_asked_for(customer_client, other_custome
     assert response["Content-Type"].startswith("application/json")
     response = manager_client.get(URL, {"format": "pdf"})
     assert response.status_code == 400 and "account_no" in response.json()
+    for dates in ({"from": "9999-12-30", "to": "9999-12-31"}, {"to": "0001-01-01"}):
+        response = customer_client.get(URL, {**dates, "format": "pdf"})
+        assert response.status_code == 400, dates  # not an overflow into a 500
+        assert "Choose a day between" in str(response.json())
 
 
 def test_a_manager_prints_any_customers_statement(manager_client, funded_customer):
