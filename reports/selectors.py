@@ -20,10 +20,9 @@ INTERVALS = ("day", "week", "month")
 # A report has at most this many periods: a year of days, ten years of weeks, forty of months.
 MAX_PERIODS = 1000
 
-# The internal account a payment gateway settles into (LEDGER.md). A movement out of it into
-# a customer account is a gateway payment, whatever `kind` the payments app gives it, so the
-# series needs nothing from that app and shows zeros until it is installed.
-GATEWAY_CLEARING = "gateway_clearing"
+# A movement out of the gateway clearing account (LEDGER.md) into a customer account is a
+# deposit the payments app settled (`deposit_from_gateway`): the series reads the ledger only,
+# so it needs no join to payments and counts each settled payment once.
 GATEWAY_PAYMENTS = "gateway_payments"
 
 # Series name -> the transaction kind it counts (gateway payments are told apart by source).
@@ -142,7 +141,7 @@ def summary(*, date_from: date, date_to: date, interval: str, today: date | None
 def _flows(start: datetime, end: datetime, interval: str) -> dict:
     """{(period, series): (count, volume)} in one grouped query."""
     series = Case(
-        When(source__code=GATEWAY_CLEARING, then=Value(GATEWAY_PAYMENTS)),
+        When(source__code=Account.GATEWAY_CLEARING, then=Value(GATEWAY_PAYMENTS)),
         default=F("kind"),
         output_field=CharField(),
     )

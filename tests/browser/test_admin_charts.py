@@ -29,7 +29,7 @@ from accounts.models import User
 from onboarding import services as onboarding
 from loans import services as loans
 from transactions import services as ledger
-from transactions.models import Account, Transaction
+from transactions.models import Transaction
 
 def at(days, hour):
     day = timezone.localdate() - timedelta(days=days)
@@ -45,7 +45,6 @@ with at(25, 9):
         people_.append(onboarding.open_customer(user=user, mobile_no=f"0170000001{{n}}", nid=f"100000001{{n}}", age=30,
                                               monthly_income=Decimal("50000.00")))
 alice, bob, carol = people_
-Account.objects.create(kind="internal", code="gateway_clearing", name="Gateway clearing")
 for days in range(20, 0, -1):
     with at(days, 9):
         ledger.deposit(account=alice.account, amount=Decimal(200 + days * 5), performed_by=None)
@@ -57,10 +56,7 @@ for days in range(20, 0, -1):
                             amount=Decimal("50.00"), performed_by=None)
     if days % 4 == 0:
         with at(days, 15):
-            accounts = ledger.lock_accounts(ids=[bob.account.pk], codes=["gateway_clearing"])
-            to, clearing = ledger.by_pk(accounts, bob.account.pk), ledger.by_code(accounts, "gateway_clearing")
-            ledger.post_transaction(kind="deposit", legs=[(to, Decimal("80.00")), (clearing, Decimal("-80.00"))],
-                                    amount=Decimal("80.00"), source=clearing, destination=to, performed_by=None)
+            ledger.deposit_from_gateway(account=bob.account, amount=Decimal("80.00"))
 with at(5, 10):
     loan = loans.request_loan(customer=carol, amount_requested=Decimal("3000.00"), term_months=12)
     loans.approve_loan(loan=loan, amount_approved=Decimal("3000.00"), decided_by=manager,

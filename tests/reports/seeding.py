@@ -6,14 +6,9 @@ edited afterwards), so each movement is posted with the clock moved back to its 
 
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from decimal import Decimal
 from unittest import mock
 
-from django.db import transaction
 from django.utils import timezone
-
-from transactions import services as ledger
-from transactions.models import Account, Transaction
 
 
 def run_in_time_order(events) -> list:
@@ -36,18 +31,3 @@ def clock_at(moment: datetime):
 def days_ago(days: int, hour: int = 12) -> datetime:
     today = timezone.localdate()
     return datetime.combine(today - timedelta(days=days), datetime.min.time(), tzinfo=timezone.get_current_timezone()).replace(hour=hour)
-
-
-@transaction.atomic
-def gateway_payment(*, account: Account, amount: Decimal) -> ledger.Posting:
-    """What the payments app (issue 12) posts when the gateway confirms a deposit: the
-    customer's account is credited from the gateway clearing account (LEDGER.md)."""
-    if not Account.objects.filter(code="gateway_clearing").exists():
-        Account.objects.create(kind=Account.Kind.INTERNAL, code="gateway_clearing", name="Gateway clearing")
-    accounts = ledger.lock_accounts(ids=[account.pk], codes=["gateway_clearing"])
-    customer_account = ledger.by_pk(accounts, account.pk)
-    clearing = ledger.by_code(accounts, "gateway_clearing")
-    return ledger.post_transaction(
-        kind=Transaction.Kind.DEPOSIT, legs=[(customer_account, amount), (clearing, -amount)], amount=amount,
-        source=clearing, destination=customer_account, performed_by=None, description="Gateway payment",
-    )

@@ -14,7 +14,7 @@ from tests.factories import CustomerFactory, ManagerFactory
 from transactions import services as ledger
 from transactions.models import Account, Entry, Transaction
 
-from .seeding import clock_at, days_ago, gateway_payment, run_in_time_order
+from .seeding import clock_at, days_ago, run_in_time_order
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,7 @@ def seed_activity():
                 source=alice.account, recipient_account_no=bob.account.account_no,
                 amount=Decimal("20.00"), performed_by=alice.user)))
         if day % 3 == 0:
-            events.append((days_ago(day, hour=16), lambda: gateway_payment(account=bob.account, amount=Decimal("75.25"))))
+            events.append((days_ago(day, hour=16), lambda: ledger.deposit_from_gateway(account=bob.account, amount=Decimal("75.25"))))
     state = {}
 
     def borrow():
