@@ -1,12 +1,7 @@
-"""Who may read the bank-wide reports.
+"""Who may read the bank-wide reports: staff whose role grants `staff.view_reports` (branch
+managers and auditors; superusers). One name, so the rule changes in one place; the admin
+index asks the same class before it draws the charts."""
 
-One class, so that the staff roles of issue 14 (branch managers, auditors) change one place:
-today every manager (and superuser) may, through the existing `IsManager`. The admin index
-asks the same class before it draws the charts.
-"""
+from staff.permissions import HasCapability
 
-from accounts.permissions import IsManager
-
-
-class CanViewReports(IsManager):
-    message = "Only bank managers and auditors may see the bank's reports."
+CanViewReports = HasCapability("view_reports")

@@ -128,7 +128,7 @@ def bulk_history(account: Account, count: int, days: int = 90) -> None:
     from tests.reports.seeding import clock_at
 
     ledger.ensure_internal_accounts()
-    cash = Account.objects.get(code=Account.CASH)
+    cash = Account.objects.get(code=Account.CASH, shard=0)
     balance, cash_balance = account.balance, cash.balance
     per_day = -(-count // days)
     made = 0
