@@ -19,6 +19,8 @@ class BankAdminSite(admin.AdminSite):
     site_header = "Bank administration"
     site_title = "Bank admin"
     index_title = "Customers, ledger, loans and inbox"
+    # The index shows the reports app's charts above the models (reports/templates).
+    index_template = "reports/admin_index.html"
 
     @property
     def login_form(self):
@@ -31,6 +33,12 @@ class BankAdminSite(admin.AdminSite):
     def login_template(self):
         # django-otp's admin login page: the password form plus the code field.
         return "otp/admin111/login.html" if settings.STAFF_MFA_REQUIRED else None
+
+    def index(self, request, extra_context=None):
+        from reports.permissions import CanViewReports
+
+        show_reports = CanViewReports().has_permission(request, None)
+        return super().index(request, {"show_reports": show_reports, **(extra_context or {})})
 
     def has_permission(self, request):
         user = request.user

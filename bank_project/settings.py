@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_celery_beat",  # the schedules live in the database, editable in the admin
     "notifications",
     "backoffice",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -290,6 +291,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- The bank's own rules ---------------------------------------------------------------
 BANK_CURRENCY = env.str("BANK_CURRENCY", default="BDT")
+# The bank's name on printed statements.
+BANK_NAME = env.str("BANK_NAME", default="Bank")
+# Entries a PDF statement may hold; a longer period is refused (400): about 4 s per 5,000.
+STATEMENT_PDF_MAX_LINES = env.int("STATEMENT_PDF_MAX_LINES", default=5000)
 # Largest amount a single deposit, withdrawal or transfer may move.
 MAX_TRANSACTION_AMOUNT = Decimal(env.str("MAX_TRANSACTION_AMOUNT", default="1000000.00"))
 IDEMPOTENCY_KEY_TTL_HOURS = 24
@@ -299,6 +304,9 @@ IDEMPOTENCY_KEY_TTL_HOURS = 24
 LEDGER_INTERNAL_SHARDS = env.int("LEDGER_INTERNAL_SHARDS", default=128)
 # Rows a CSV export carries at most.
 CSV_EXPORT_MAX_ROWS = env.int("CSV_EXPORT_MAX_ROWS", default=10000)
+
+# Reports: how long a computed staff summary is reused (seconds).
+REPORTS_CACHE_SECONDS = env.int("REPORTS_CACHE_SECONDS", default=60)
 
 # Loans: defaults and underwriting guard rails.
 LOAN_DEFAULT_ANNUAL_INTEREST_RATE = Decimal(env.str("LOAN_DEFAULT_ANNUAL_INTEREST_RATE", default="12.00"))

@@ -32,4 +32,5 @@ urlpatterns = [
     path("api/", include("staff.urls")),
     path("api/", include("mfa.urls")),
     path("api/", include("notifications.urls")),
+    path("api/", include("reports.urls")),
 ]

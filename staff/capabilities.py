@@ -11,6 +11,7 @@ CAPABILITIES = {
     "view_approvals": "View four-eyes requests",
     "view_contact_messages": "Read the contact inbox",
     "read_audit": "Read the audit trail",
+    "view_reports": "View the bank-wide reports and charts",
     # Doing
     "edit_customers": "Edit customer profiles",
     "teller_deposit": "Credit cash deposited at the counter",
@@ -26,6 +27,7 @@ CAPABILITIES = {
 
 READ_CAPABILITIES = (
     "view_customers", "view_transactions", "view_loans", "view_approvals", "view_contact_messages", "read_audit",
+    "view_reports",
 )
 
 TELLER = "teller"

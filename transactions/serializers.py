@@ -2,6 +2,7 @@
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from bank_project.api.fields import ReportDateField
 from bank_project.api.mixins import StrictSerializerMixin
 from bank_project.money import MoneyField, money_output
 
@@ -243,8 +244,8 @@ class AccountSerializer(serializers.ModelSerializer):
 
 
 class StatementQuerySerializer(serializers.Serializer):
-    date_from = serializers.DateField(required=False, help_text="First day (inclusive); default: 30 days ago.")
-    date_to = serializers.DateField(required=False, help_text="Last day (inclusive); default: today.")
+    date_from = ReportDateField(required=False, help_text="First day (inclusive); default: 30 days ago.")
+    date_to = ReportDateField(required=False, help_text="Last day (inclusive); default: today.")
     account_no = AccountNumberField(required=False, help_text="Managers: the account; customers: omit.")
 
 

@@ -48,6 +48,7 @@ from .serializers import (
     WithdrawalRowSerializer,
     WithdrawalSerializer,
 )
+from .statement_pdf import PDFRenderer, statement_pdf
 
 RENDERERS_WITH_CSV = [JSONRenderer, CSVRenderer] + ([BrowsableAPIRenderer] if settings.DEBUG else [])
 
@@ -293,10 +294,12 @@ class UnfreezeAccountView(APIView):
 
 class StatementView(APIView):
     """The caller's account statement (a manager: any account, by `account_no`):
-    entries with running balance, opening and closing balance. `?format=csv` for CSV."""
+    entries with running balance, opening and closing balance. `?format=csv` for CSV,
+    `?format=pdf` for a printable PDF (with a chart of the balance; at most
+    STATEMENT_PDF_MAX_LINES entries, a longer period is refused)."""
 
     permission_classes = [IsCustomer | HasCapability("view_customers")]
-    renderer_classes = RENDERERS_WITH_CSV
+    renderer_classes = [*RENDERERS_WITH_CSV, PDFRenderer]
     csv_header = list(StatementLineSerializer._declared_fields)  # for a CSV with no lines
 
     @extend_schema(
@@ -305,7 +308,11 @@ class StatementView(APIView):
             OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (inclusive); default today."),
             OpenApiParameter("account_no", OpenApiTypes.STR, description="Managers: the account to report on."),
         ],
-        responses={200: StatementSerializer},
+        responses={
+            (200, "application/json"): StatementSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+        },
     )
     def get(self, request):
         query = StatementQuerySerializer(
@@ -322,14 +329,30 @@ class StatementView(APIView):
         if date_from > date_to:
             raise ValidationError({"from": ["The start date is after the end date."]})
         account = selectors.statement_account(request.user, query.validated_data.get("account_no"))
-        report = selectors.statement(
-            account=account, date_from=date_from, date_to=date_to, max_lines=settings.CSV_EXPORT_MAX_ROWS
-        )
+        pdf = request.accepted_renderer.format == "pdf"
+        max_lines = settings.STATEMENT_PDF_MAX_LINES if pdf else settings.CSV_EXPORT_MAX_ROWS
+        report = selectors.statement(account=account, date_from=date_from, date_to=date_to, max_lines=max_lines)
+        if pdf and report["truncated"]:
+            # A printed statement that silently stops would mislead: ask for a shorter period.
+            raise ValidationError({"from": [f"This period has more than {max_lines} entries, more than a PDF "
+                                            "statement holds; choose a shorter period."]})
         if request.user.is_manager:
             record(Action.STATEMENT_VIEWED, actor=request.user, target=account,
                    after={"from": date_from, "to": date_to, "format": request.accepted_renderer.format})
+        if pdf:
+            response = Response(statement_pdf(report=report, account=account))
+            response["Content-Disposition"] = (
+                f'attachment; filename="statement-{account.account_no}-{date_from}-{date_to}.pdf"'
+            )
+            return response
         if request.accepted_renderer.format == "csv":
             response = Response(StatementSerializer(report).data["entries"])
             response["Content-Disposition"] = f'attachment; filename="statement-{account.account_no}.csv"'
             return response
         return Response(StatementSerializer(report).data)
+
+    def handle_exception(self, exc):
+        # Errors are JSON, also when a PDF was asked for.
+        if getattr(self.request, "accepted_renderer", None) and self.request.accepted_renderer.format == "pdf":
+            self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().handle_exception(exc)

@@ -4,33 +4,17 @@ A manager logs into the Django admin, approves a pending loan with the admin act
 the customer's balance shown in the admin grows by the loan; a customer's deposit goes
 through the sandbox gateway's checkout page (payment_url -> Pay -> back to the client);
 Swagger UI at /api/docs/ loads and lists the endpoints. Screenshots go to the test's tmp_path.
-
-Why a server subprocess with its own SQLite file, and not pytest-django's `live_server`:
-live_server needs a transactional test database, emptied after the test with DELETE on
-SQLite, which the ledger's append-only triggers refuse. Here `manage.py migrate` builds a
-fresh database file in a temporary directory, `manage.py shell` seeds it through the
-services, and `manage.py runserver` serves it, all with the test settings. The test does
-not touch the test database at all, so it runs the same on the SQLite and the PostgreSQL
-run of the suite, and nothing has to be flushed.
+The server and the browser come from conftest.py.
 """
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "Browser-Test-42"
+from .conftest import CHROMIUM, PASSWORD, log_in_to_the_admin, seeded_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -57,76 +41,10 @@ print(json.dumps({{"loan": loan.pk, "customer": customer.pk, "account_no": custo
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("browser-server")
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bank_project.settings_test",
-        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-        "REDIS_URL": "",
-        "DEBUG": "0",
-        "API_THROTTLE": "off",
-        # Where the sandbox checkout sends the browser back (the web client; here a 404 page).
-        "FRONTEND_URL": f"{base_url}/client",
-    }
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=300)
-    seeded = subprocess.run([*manage, "shell", "-c", SEED], cwd=ROOT, env=env, check=True, timeout=120,
-                            capture_output=True, text=True)
-    ids = json.loads(seeded.stdout.strip().splitlines()[-1])
-
-    log = open(workdir / "server.log", "w")
-    process = subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError("the server exited:\n" + (workdir / "server.log").read_text())
-                time.sleep(0.25)
-        else:
-            raise RuntimeError("the server did not answer /healthz:\n" + (workdir / "server.log").read_text())
-        yield {"url": base_url, **ids}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    context.close()
+    with seeded_server(tmp_path_factory.mktemp("browser-server"), SEED) as running:
+        yield running
 
 
 def customer_balance_in_admin(page, server) -> str:
@@ -135,11 +53,7 @@ def customer_balance_in_admin(page, server) -> str:
 
 
 def test_manager_approves_a_loan_in_the_admin_and_the_balance_shown_grows(page, server, tmp_path):
-    page.goto(f"{server['url']}/admin/")
-    assert "/admin/login/" in page.url
-    page.fill("#id_username", "browser-manager")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit], button[type=submit]")
+    log_in_to_the_admin(page, server["url"], "browser-manager")
     page.wait_for_selector("#site-name")
     assert "Bank administration" in page.inner_text("#site-name")
 
