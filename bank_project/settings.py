@@ -116,6 +116,25 @@ DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
 
+# --- Read replica (issue 15): reads of read-only endpoints from a streaming standby ---
+# Unset: no router, no middleware, every query on `default`. See bank_project/db_router.py.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=5)
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=2.0)
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=1.0)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+        if _key in DATABASES["default"]:
+            DATABASES["replica"][_key] = DATABASES["default"][_key]
+    DATABASES["replica"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "connect_timeout": env.int("REPLICA_CONNECT_TIMEOUT", default=2),
+    }
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["bank_project.db_router.ReplicaRouter"]
+    MIDDLEWARE.append("bank_project.db_router.ReplicaMiddleware")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -403,5 +422,6 @@ LOGGING = {
         "bank.request": {"handlers": ["console"], "level": env.str("REQUEST_LOG_LEVEL", default="INFO"), "propagate": False},
         "django": {"handlers": ["console"], "level": "WARNING"},
         "bank.payments": {"handlers": ["console"], "level": env.str("PAYMENTS_LOG_LEVEL", default="INFO")},
+        "bank.replica": {"handlers": ["console"], "level": "WARNING"},
     },
 }
