@@ -101,12 +101,20 @@ def test_a_lagging_replica_is_skipped(replicated):
 
 def test_an_unreachable_replica_is_skipped(replicated):
     db, node, (writer, reader, _) = replicated
-    db.heartbeat()
-    reader_before = balance(node, reader)  # the node holds a connection to the standby now
-    db.standby.stop("immediate")
-    transfer(node, writer, db.account_numbers[1], "5.00")
-    # Its connection to the replica is dead and the next check cannot connect: the primary answers.
-    for _ in range(3):
-        assert balance(node, reader) == reader_before + Decimal("5.00")
-    status, data = request("127.0.0.1", node.port, "GET", "/api/transactions/", token=reader)
-    assert status == 200, (status, data)
+    # A second node that trusts its last health check for a long time: when the standby dies,
+    # its next replica read fails mid-request, and the request is run again on the primary.
+    trusting = Gunicorn(db.root, {**node.env, "REPLICA_CHECK_SECONDS": "300"}, name="trusting")
+    trusting.start()
+    try:
+        db.heartbeat()
+        reader_before = balance(node, reader)  # both nodes hold a connection to the standby now
+        assert balance(trusting, reader) == reader_before
+        db.standby.stop("immediate")
+        transfer(node, writer, db.account_numbers[1], "5.00")
+        for app in (node, trusting, trusting):
+            assert balance(app, reader) == reader_before + Decimal("5.00")
+            status, data = request("127.0.0.1", app.port, "GET", "/api/transactions/", token=reader)
+            assert status == 200, (status, data)
+        assert "retrying on the primary" in trusting.log.read_text()
+    finally:
+        trusting.stop()
