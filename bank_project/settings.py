@@ -112,6 +112,10 @@ else:
     # transaction mode. DB_SERVER_SIDE_BINDING=0 for such a deployment.)
     if env.bool("DB_SERVER_SIDE_BINDING", default=True):
         DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+    else:
+        # Behind PgBouncer (transaction pooling) a server-side cursor would not outlive its
+        # statement's transaction either (Django's docs): .iterator() fetches client-side.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
@@ -124,7 +128,7 @@ REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=2.0)
 REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=1.0)
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
-    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS"):
         if _key in DATABASES["default"]:
             DATABASES["replica"][_key] = DATABASES["default"][_key]
     DATABASES["replica"]["OPTIONS"] = {
