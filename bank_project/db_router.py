@@ -69,7 +69,7 @@ def pin(user_pk) -> None:
 @dataclass
 class _RequestState:
     request: object
-    pinned: bool | None = None  # looked up once per request, at the first replica read
+    pinned: bool | None = None  # looked up once per request, at the first replica read by a known user
     used_replica: bool = False
     disabled: bool = False
 
@@ -156,7 +156,8 @@ class ReplicaRouter:
             return PRIMARY
         if state.pinned is None:
             user_pk = _user_pk(state.request)
-            state.pinned = bool(user_pk is not None and cache.get(pin_key(user_pk)))
+            if user_pk is not None:  # looked up once the user is known (DRF authenticates in the view)
+                state.pinned = bool(cache.get(pin_key(user_pk)))
         if state.pinned or not health.is_healthy():
             return PRIMARY
         state.used_replica = True
