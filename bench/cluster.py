@@ -210,7 +210,27 @@ class ReplicatedDatabase:
         self.standby.query("SELECT pg_wal_replay_resume()")
 
 
-class Gunicorn:
+class _Daemon:
+    """A process of ours in a session of its own (stopping it stops its children too)."""
+
+    process: subprocess.Popen | None = None
+    port: int
+
+    def launch(self, cmd: list[str], log: Path, what: str):
+        self.process = subprocess.Popen(cmd, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        wait_for(lambda: _port_open(self.port), 15, what)
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(10)
+
+    def stop(self):
+        self.kill(signal.SIGTERM)
+
+
+class Gunicorn(_Daemon):
     """One app node: gunicorn with the project's gunicorn.conf.py on a port of its own."""
 
     def __init__(self, root: Path, env: dict, workers: int = 1, name: str = "node"):
@@ -234,15 +254,6 @@ class Gunicorn:
             return request("127.0.0.1", self.port, "GET", "/healthz")[0] == 200
         except OSError:
             return False
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
-            self.process.wait(10)
-
-    def stop(self):
-        self.kill(signal.SIGTERM)
-
 
 def request(host, port, method, path, body=None, token=None, headers=None, timeout=20):
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
@@ -284,7 +295,7 @@ def _program(name: str) -> str:
     return shutil.which(name) or f"/usr/sbin/{name}"
 
 
-class Redis:
+class Redis(_Daemon):
     def __init__(self, root: Path):
         self.port = free_port()
         self.root = root
@@ -295,19 +306,11 @@ class Redis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self):
-        self.process = subprocess.Popen(
-            [_program("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.root)],
-            stdout=open(self.root / "redis.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: _port_open(self.port), 15, "redis")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
+        self.launch([_program("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                     "--appendonly", "no", "--dir", str(self.root)], self.root / "redis.log", "redis")
 
 
-class PgBouncer:
+class PgBouncer(_Daemon):
     """Transaction pooling in front of the primary (`bank`) and the standby (`bank_replica`)."""
 
     def __init__(self, root: Path, db: ReplicatedDatabase, pool_size: int = 16):
@@ -346,15 +349,8 @@ logfile = {self.root}/pgbouncer.log
         if os.geteuid() == 0:
             for path in (self.root, *self.root.iterdir()):
                 shutil.chown(path, "postgres")
-        self.process = subprocess.Popen(
-            [*as_postgres_user(), _program("pgbouncer"), str(self.root / "pgbouncer.ini")],
-            stdout=open(self.root / "stdout.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: _port_open(self.port), 15, "pgbouncer")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(10)
+        self.launch([*as_postgres_user(), _program("pgbouncer"), str(self.root / "pgbouncer.ini")],
+                    self.root / "stdout.log", "pgbouncer")
 
 
 NGINX_CONF = """
@@ -396,7 +392,7 @@ http {{
 """
 
 
-class Nginx:
+class Nginx(_Daemon):
     def __init__(self, root: Path, nodes: list):
         self.root = root / "nginx"
         self.root.mkdir(parents=True, exist_ok=True)
@@ -409,15 +405,8 @@ class Nginx:
         servers = "\n".join(f"        server 127.0.0.1:{node.port} max_fails=1 fail_timeout=5s;" for node in self.nodes)
         conf = self.root / "nginx.conf"
         conf.write_text(NGINX_CONF.format(root=self.root, servers=servers, port=self.port))
-        self.process = subprocess.Popen(
-            [_program("nginx"), "-c", str(conf), "-p", str(self.root), "-g", "daemon off;"],
-            stdout=open(self.root / "stdout.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: _port_open(self.port), 15, "nginx")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
+        self.launch([_program("nginx"), "-c", str(conf), "-p", str(self.root), "-g", "daemon off;"],
+                    self.root / "stdout.log", "nginx")
 
 
 def _port_open(port: int) -> bool:
