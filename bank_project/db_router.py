@@ -7,10 +7,11 @@ A read goes to the replica only when all of these hold, else to the primary (`de
 
 - the request is a safe one (GET/HEAD/OPTIONS): `ReplicaMiddleware` opens the request's
   replica window; management commands, workers and writes never read from the replica;
-- the model is one of the read-only endpoints' data (ledger, loans, payments, the service
-  catalogue, the audit trail): users, sessions, tokens, idempotency keys, staff capabilities,
-  second factors and the cache table are always read on the primary, so a revoked session or
-  a just-granted role is never judged on stale rows;
+- the model is one of the read-only endpoints' data (the ledger, which lists, statements and
+  reports read; loans; the service catalogue; the audit trail): users, sessions, tokens,
+  idempotency keys, staff capabilities, second factors and the cache table are always read
+  on the primary, so a revoked session or a just-granted role is never judged on stale rows,
+  and so are payments (a checkout or gateway return page must find the payment just started);
 - no transaction is open on the primary (`transaction.atomic`, hence every
   `select_for_update`, stays on the primary);
 - the user is not pinned: any unsafe request (POST/PUT/PATCH/DELETE) by an authenticated
@@ -43,7 +44,7 @@ PRIMARY = "default"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # The read-only endpoints' data. Anything not listed is read on the primary.
-REPLICA_APPS = frozenset({"transactions", "loans", "services", "payments", "audit", "reports"})
+REPLICA_APPS = frozenset({"transactions", "loans", "services", "audit"})
 PRIMARY_ONLY_MODELS = frozenset({"transactions.idempotencykey"})
 
 # One check query: is it a standby, and how far behind is its replay? A standby that has
