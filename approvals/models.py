@@ -39,6 +39,9 @@ class ApprovalRequest(models.Model):
         constraints = [
             # Four eyes in the database too: nobody checks their own request.
             models.CheckConstraint(condition=~Q(checker=F("maker")), name="approval_checker_is_not_maker"),
+            # One pending request per action and target, also when two makers submit at once.
+            models.UniqueConstraint(fields=["action", "target_type", "target_id"], condition=Q(status="pending"),
+                                    name="approval_one_pending_per_target"),
             models.CheckConstraint(
                 condition=Q(status="pending", checker__isnull=True, decided_at__isnull=True)
                 | (~Q(status="pending") & Q(checker__isnull=False, decided_at__isnull=False)),

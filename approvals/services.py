@@ -7,7 +7,7 @@ locked: a second checker waits for the first and then finds it decided (409)."""
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from rest_framework import status
@@ -70,10 +70,13 @@ def submit(*, action: str, maker, target, payload: dict, summary: str) -> Outcom
         if duplicate is not None:
             raise AlreadyPending(f"The same request is already waiting for approval (#{duplicate.pk}).")
         _rehearse(spec, target, maker=maker, payload=payload)
-        approval = ApprovalRequest.objects.create(
-            action=action, target_type=target._meta.label_lower, target_id=str(target.pk), payload=payload,
-            summary=summary[:255], maker=maker,
-        )
+        try:
+            approval = ApprovalRequest.objects.create(
+                action=action, target_type=target._meta.label_lower, target_id=str(target.pk), payload=payload,
+                summary=summary[:255], maker=maker,
+            )
+        except IntegrityError as exc:  # a concurrent submit won the one pending slot
+            raise AlreadyPending() from exc
         record(AuditAction.APPROVAL_REQUESTED, actor=maker, target=approval,
                after={"action": action, "target_type": approval.target_type, "target_id": approval.target_id,
                       "payload": payload})

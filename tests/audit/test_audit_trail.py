@@ -163,3 +163,11 @@ def test_admin_shows_the_trail_read_only(client, manager):
     set_role(teller, "teller")
     client.force_login(teller)
     assert client.get("/admin/audit/auditevent/").status_code == 403
+
+
+def test_an_ip_filter_that_is_not_an_address_is_a_400_not_a_500(manager_client):
+    """Found by fuzzing on PostgreSQL, whose inet column refuses anything but an address."""
+    response = manager_client.get("/api/audit/", {"ip": "total_credits"})
+    assert response.status_code == 400
+    assert "ip" in response.json()
+    assert manager_client.get("/api/audit/", {"ip": "127.0.0.1"}).status_code == 200

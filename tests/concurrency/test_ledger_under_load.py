@@ -113,20 +113,32 @@ def test_same_idempotency_key_sent_20_times_at_once_moves_money_once():
     assert Transaction.objects.filter(kind="transfer").count() == 1
 
 
-def test_concurrent_reversals_of_one_transaction_reverse_it_once():
+def test_concurrent_reversal_requests_make_one_request_and_it_reverses_once():
+    """Ten reversal requests at once (four eyes): one waits for approval, nine get 409;
+    then five checkers approve at once: one reversal, four 409."""
+    from approvals.models import ApprovalRequest
     from tests.factories import ManagerFactory
 
     customer = CustomerFactory()
     fund(customer, "100.00")
     original = Transaction.objects.get()
-    manager_client = client_for(ManagerFactory().user)
+    maker = client_for(ManagerFactory().user)
+    checkers = [client_for(ManagerFactory().user) for _ in range(5)]
 
-    def reverse():
-        return manager_client.post(f"/api/transactions/{original.pk}/reverse/", {"reason": "duplicate"},
-                                   format="json").status_code
+    def request_reversal():
+        response = maker.post(f"/api/transactions/{original.pk}/reverse/", {"reason": "duplicate"}, format="json")
+        return response.status_code
 
-    statuses = fire([reverse] * 10)
-    assert statuses.count(201) == 1 and statuses.count(409) == 9
+    statuses = fire([request_reversal] * 10)
+    assert statuses.count(202) == 1 and statuses.count(409) == 9
+    approval = ApprovalRequest.objects.get()
+
+    def approve(checker):
+        return lambda: checker.post(f"/api/approvals/{approval.pk}/approve/").status_code
+
+    statuses = fire([approve(checker) for checker in checkers])
+    assert statuses.count(200) == 1 and statuses.count(409) == 4
+    assert Transaction.objects.filter(kind="reversal", reverses=original).count() == 1
     customer.account.refresh_from_db()
     assert customer.account.balance == Decimal("0.00")
     assert find_ledger_problems() == []
