@@ -41,7 +41,7 @@ class RequestIdMiddleware:
 
 
 class JsonLogFormatter(logging.Formatter):
-    FIELDS = ("request_id", "method", "path", "status", "duration_ms", "user_id")
+    FIELDS = ("request_id", "method", "path", "status", "duration_ms", "user_id", "counts")
 
     def format(self, record):
         line = {
@@ -53,6 +53,10 @@ class JsonLogFormatter(logging.Formatter):
         for field in self.FIELDS:
             if hasattr(record, field):
                 line[field] = getattr(record, field)
+        # Django's own error records carry the request: tag them with its id too.
+        request = getattr(record, "request", None)
+        if "request_id" not in line and getattr(request, "request_id", None):
+            line["request_id"] = request.request_id
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line)

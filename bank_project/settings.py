@@ -116,6 +116,34 @@ else:
         # Behind PgBouncer (transaction pooling) a server-side cursor would not outlive its
         # statement's transaction either (Django's docs): .iterator() fetches client-side.
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # Time limits on every connection, so that one stuck lock or query cannot hold a worker
+    # (and every request queued behind it) until gunicorn kills it. A request that hits one
+    # answers 503 with Retry-After, its transaction rolled back (docs/resilience.md).
+    _pg_options = " ".join(
+        f"-c {name}={env.int(var, default=default)}"
+        for name, var, default in (
+            ("lock_timeout", "DB_LOCK_TIMEOUT_MS", 2000),
+            ("statement_timeout", "DB_STATEMENT_TIMEOUT_MS", 10000),
+            ("idle_in_transaction_session_timeout", "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 15000),
+        )
+    )
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["options"] = " ".join(
+        filter(None, [DATABASES["default"]["OPTIONS"].get("options", ""), _pg_options])
+    )
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3))
+    # A pool per worker process (psycopg_pool through Django): a request waits up to
+    # DB_POOL_TIMEOUT seconds for a connection instead of failing, and a connection that
+    # cannot be made (PostgreSQL restarting, "too many clients") is retried in the
+    # background. DB_POOL_MAX_SIZE=0 turns it off (persistent connections, CONN_MAX_AGE).
+    if env.int("DB_POOL_MAX_SIZE", default=1) > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("DB_POOL_MAX_SIZE", default=1),
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+            "max_idle": env.float("DB_POOL_MAX_IDLE", default=300.0),
+        }
 DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
@@ -146,11 +174,25 @@ AUTH_USER_MODEL = "accounts.User"
 # They must be seen by every worker process: Redis when configured, else the database.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # Redis speeds things up but is never a single point of failure: short timeouts, errors
+    # are cache misses (throttles fail open), and a circuit breaker stops calling a Redis
+    # known to be down (bank_project/cache.py; docs/resilience.md).
+    _REDIS_TIMEOUT = env.int("REDIS_TIMEOUT_MS", default=250) / 1000
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "bank_project.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "bank",
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": _REDIS_TIMEOUT,
+                "SOCKET_TIMEOUT": _REDIS_TIMEOUT,
+                "IGNORE_EXCEPTIONS": True,
+                "CIRCUIT_BREAKER": {
+                    "name": "redis",
+                    "fail_max": env.int("REDIS_BREAKER_FAILURES", default=1),
+                    "reset_timeout": env.float("REDIS_BREAKER_RESET_SECONDS", default=5.0),
+                },
+            },
         }
     }
 else:
@@ -160,6 +202,12 @@ else:
             "LOCATION": "bank_cache",
         }
     }
+
+# --- Resilience (docs/resilience.md) ------------------------------------------------------
+# Retry-After on 503 answers (database briefly away, a time limit hit).
+RETRY_AFTER_SECONDS = env.int("RETRY_AFTER_SECONDS", default=2)
+# Seconds /readyz waits for a pooled database connection before calling the database down.
+READYZ_DB_TIMEOUT = env.float("READYZ_DB_TIMEOUT", default=2.0)
 
 # --- Passwords ------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -204,7 +252,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -427,5 +475,8 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "WARNING"},
         "bank.payments": {"handlers": ["console"], "level": env.str("PAYMENTS_LOG_LEVEL", default="INFO")},
         "bank.replica": {"handlers": ["console"], "level": "WARNING"},
+        # Redis circuit breaker state changes; 503s with their cause and request id.
+        "bank.cache": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "bank.errors": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

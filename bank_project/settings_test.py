@@ -26,3 +26,7 @@ FOUR_EYES_ENABLED = True
 CELERY_TASK_ALWAYS_EAGER = True
 # Never a real broker: a test that enqueues outside eager mode uses its own.
 CELERY_BROKER_URL = "memory://"
+# In-process tests open a connection per thread and close it (tests/concurrency); a pool per
+# test process would keep them open on the shared server. The pool is exercised for real by
+# tests/faults, through gunicorn.
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405

@@ -6,10 +6,11 @@ from accounts.legacy_urls import account_urlpatterns, auth_urlpatterns
 from payments.urls import checkout_urlpatterns
 from transactions.legacy_urls import transactions_legacy_urlpatterns
 
-from .health import healthz
+from .health import healthz, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
@@ -34,3 +35,9 @@ urlpatterns = [
     path("api/", include("notifications.urls")),
     path("api/", include("reports.urls")),
 ]
+
+# No HTML error pages: every error answers JSON (bank_project/api/failures.py).
+handler400 = "bank_project.api.failures.bad_request"
+handler403 = "bank_project.api.failures.permission_denied"
+handler404 = "bank_project.api.failures.not_found"
+handler500 = "bank_project.api.failures.server_error"

@@ -2,7 +2,9 @@
 
 Apps raise subclasses of `bank_project.errors.DomainError` (InsufficientFunds,
 AccountFrozen, LoanNotPending, ...). The handler answers `{"detail": <message>, "code": <stable code>}` with the error's
-status. Unknown exceptions are left alone: they are bugs and must show up as 500s.
+status. A database that is briefly away (unreachable, out of connections, past a time
+limit) answers 503 with Retry-After (bank_project.api.failures). Other unknown exceptions
+are left alone: they are bugs and must show up as 500s (JSON, from urls.handler500).
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -11,9 +13,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 from bank_project.errors import DomainError
+
+from .failures import is_transient_db_error, transient_failure_response
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -23,6 +27,9 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 def api_exception_handler(exc, context):
+    if is_transient_db_error(exc):
+        set_rollback()
+        return transient_failure_response(context["request"], exc)
     if isinstance(exc, DomainError):
         response = Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
         if getattr(exc, "retry_after", None):
