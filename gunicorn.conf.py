@@ -20,7 +20,9 @@ bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_int('PORT', 8000)}"
 # The usual 2 x cores + 1, capped: a container often reports the host's cores, not its share.
 worker_class = "sync"
 workers = _int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8))
-threads = 1
+# GUNICORN_THREADS > 1 makes them gthread workers; then give each a DB_POOL_MAX_SIZE that
+# many threads share (docs/resilience.md: requests queue on the pool, not on PostgreSQL).
+threads = _int("GUNICORN_THREADS", 1)
 
 # A request that takes longer than this is killed (and logged); the proxy in front has its own.
 timeout = _int("GUNICORN_TIMEOUT", 30)
