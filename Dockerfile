@@ -1,4 +1,4 @@
-# The bank API: gunicorn serving Django, static files by whitenoise.
+# The bank API: nginx in front of gunicorn serving Django (deploy/serve), static files by whitenoise.
 # Build: docker build -t bank-api .   Run: see docs/operations.md (DATABASE_URL, SECRET_KEY, ...).
 FROM python:3.11-slim
 
@@ -11,8 +11,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # PDF statements (WeasyPrint) lay out text with Pango and HarfBuzz, in DejaVu fonts.
+# nginx buffers whole requests and responses so that slow clients cannot hold gunicorn's
+# sync workers (docs/resilience.md); it runs as the unprivileged user like the app.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+       nginx \
     && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first: this layer is rebuilt only when requirements.txt changes.
@@ -32,7 +35,12 @@ USER bank
 
 EXPOSE 8000
 
+# Ready when the database answers (Redis down alone is "degraded", still ready): /readyz.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ.get('PORT', '8000'), timeout=4)"
+
 # Migrations run before each release (render.yaml's preDeployCommand, or see docs/operations.md).
 # The same image is the worker (close of business, notification emails), with another command:
 #   docker run ... bank-api celery -A bank_project worker --beat --loglevel=info --concurrency=2
-CMD ["gunicorn", "-c", "gunicorn.conf.py", "bank_project.wsgi"]
+# nginx on $PORT, gunicorn (gunicorn.conf.py) behind it on a unix socket.
+CMD ["deploy/serve"]

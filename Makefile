@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run worker test test-postgres bench check clean
+.PHONY: run worker test test-postgres test-faults bench check clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: $(VENV)/.installed
 
 test-postgres: $(VENV)/.installed
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/bank $(MAKE) test
+
+# The fault suite (tests/faults): its own PostgreSQL cluster, Redis and nginx + gunicorn.
+test-faults: $(VENV)/.installed
+	$(PY) -m pytest -q -m faults tests/faults
 
 bench: $(VENV)/.installed
 	$(PY) bench/run.py $(BENCH_ARGS)

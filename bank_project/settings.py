@@ -141,7 +141,7 @@ else:
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
             "max_size": env.int("DB_POOL_MAX_SIZE", default=1),
-            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+            "timeout": env.float("DB_POOL_TIMEOUT", default=3.0),
             "max_idle": env.float("DB_POOL_MAX_IDLE", default=300.0),
         }
 DATABASES["default"].setdefault("TEST", {})
@@ -207,7 +207,7 @@ else:
 # Retry-After on 503 answers (database briefly away, a time limit hit).
 RETRY_AFTER_SECONDS = env.int("RETRY_AFTER_SECONDS", default=2)
 # Seconds /readyz waits for a pooled database connection before calling the database down.
-READYZ_DB_TIMEOUT = env.float("READYZ_DB_TIMEOUT", default=2.0)
+READYZ_DB_TIMEOUT = env.float("READYZ_DB_TIMEOUT", default=1.0)
 
 # --- Passwords ------------------------------------------------------------------
 PASSWORD_HASHERS = [

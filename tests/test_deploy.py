@@ -56,10 +56,13 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_dockerfile_runs_the_tested_gunicorn_command_as_a_non_root_user():
+def test_dockerfile_runs_the_tested_gunicorn_command_behind_nginx_as_a_non_root_user():
     dockerfile = (ROOT / "Dockerfile").read_text()
     cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
-    assert json.loads(cmd[4:]) == ["gunicorn", *GUNICORN_CMD]
+    assert json.loads(cmd[4:]) == ["deploy/serve"]  # nginx in front (tests/faults runs it under faults)
+    serve = (ROOT / "deploy" / "serve").read_text()
+    assert f"gunicorn {' '.join(GUNICORN_CMD)}" in serve
+    assert os.access(ROOT / "deploy" / "serve", os.X_OK)
     assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
     users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
@@ -76,7 +79,7 @@ def test_render_blueprint_wires_the_database_secret_and_health_check():
     assert env["DATABASE_URL"]["fromDatabase"] == {"name": database, "property": "connectionString"}
     assert env["SECRET_KEY"].get("generateValue") is True
     assert env["DEBUG"]["value"] == "0"
-    assert web["healthCheckPath"] == "/healthz"
+    assert web["healthCheckPath"] == "/readyz"
     assert "migrate" in web["preDeployCommand"]
 
 

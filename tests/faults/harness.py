@@ -498,7 +498,8 @@ def login_accounts(stack: Stack) -> dict[str, str]:
 
 def check_ledger(stack: Stack, load: Load) -> dict:
     """audit_ledger exits 0, and every keyed transfer answered 201 was applied exactly once."""
-    env = _server_env({"DATABASE_URL": stack.cluster.app_url})
+    # As the superuser: the app's role may have every connection it is allowed (its workers').
+    env = _server_env({"DATABASE_URL": stack.cluster.app_url.replace(APP_ROLE, "postgres"), "DB_POOL_MAX_SIZE": "0"})
     audit = subprocess.run([sys.executable, "manage.py", "audit_ledger"], cwd=REPO, env=env,
                            capture_output=True, text=True)
     assert audit.returncode == 0, audit.stdout + audit.stderr
