@@ -137,14 +137,14 @@ SEED_SCRIPT = """
 import sys, django
 django.setup()
 from decimal import Decimal
-from accounts import services as accounts
+from onboarding.services import open_customer, register
 from transactions import services as ledger
 count, password, opening = int(sys.argv[1]), sys.argv[2], Decimal(sys.argv[3])
 for n in range(count):
-    user = accounts.register_user(username=f"fault{n}", first_name="Fault", last_name=f"Customer{n}",
-                                  email=f"fault{n}@example.com", password=password)
-    customer = accounts.create_customer(user=user, mobile_no=f"0171{n:07d}", nid=f"{2000000000 + n}",
-                                        age=30, occupation="Tester", monthly_income=Decimal("50000.00"))
+    user = register(username=f"fault{n}", first_name="Fault", last_name=f"Customer{n}",
+                    email=f"fault{n}@example.com", password=password)
+    customer = open_customer(user=user, mobile_no=f"0171{n:07d}", nid=f"{2000000000 + n}",
+                             age=30, occupation="Tester", monthly_income=Decimal("50000.00"))
     ledger.deposit(account=customer.account, amount=opening, performed_by=None)
 """
 
