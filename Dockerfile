@@ -43,4 +43,4 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
 # The same image is the worker (close of business, notification emails), with another command:
 #   docker run ... bank-api celery -A bank_project worker --beat --loglevel=info --concurrency=2
 # nginx on $PORT, gunicorn (gunicorn.conf.py) behind it on a unix socket.
-CMD ["deploy/serve"]
+CMD ["/app/deploy/serve"]

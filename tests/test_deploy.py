@@ -59,7 +59,8 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_dockerfile_runs_the_tested_gunicorn_command_behind_nginx_as_a_non_root_user():
     dockerfile = (ROOT / "Dockerfile").read_text()
     cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
-    assert json.loads(cmd[4:]) == ["deploy/serve"]  # nginx in front (tests/faults runs it under faults)
+    assert json.loads(cmd[4:]) == ["/app/deploy/serve"]  # nginx in front (tests/faults runs it under faults)
+    assert "WORKDIR /app" in dockerfile
     serve = (ROOT / "deploy" / "serve").read_text()
     assert f"gunicorn {' '.join(GUNICORN_CMD)}" in serve
     assert os.access(ROOT / "deploy" / "serve", os.X_OK)

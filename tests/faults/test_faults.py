@@ -35,17 +35,26 @@ def poll_readyz(port, until):
     return seen
 
 
+def under_fault(stack, inject, restore, seconds, watch=None):
+    """Load for 3 s, inject the fault, keep it `seconds` (running `watch(until)` meanwhile),
+    restore, 3 s more; returns the load (stopped, every keyed transfer answered), the
+    fault's start and end, and what `watch` returned."""
+    load = Load(stack.server.port, login_accounts(stack)).start()
+    time.sleep(3)
+    start = time.monotonic()
+    inject()
+    watched = watch(start + seconds) if watch else time.sleep(seconds)
+    end = time.monotonic()
+    restore()
+    time.sleep(3)
+    load.stop()
+    return load, start, end, watched
+
+
 def test_redis_stopped_for_15s_logins_and_transfers_keep_working(cluster_template):
     with Stack(cluster_template) as stack:
-        load = Load(stack.server.port, login_accounts(stack)).start()
-        time.sleep(3)
-        down = time.monotonic()
-        stack.redis.stop()
-        readyz = poll_readyz(stack.server.port, down + 15)
-        up = time.monotonic()
-        stack.redis.start()
-        time.sleep(3)
-        load.stop()
+        load, down, up, readyz = under_fault(stack, stack.redis.stop, stack.redis.start, 15,
+                                             watch=lambda until: poll_readyz(stack.server.port, until))
         during = figures(load.window(down, up, kinds=("transfer", "login")))
         overall = figures(load.attempts)
         ledger = check_ledger(stack, load)
@@ -60,15 +69,7 @@ def test_redis_stopped_for_15s_logins_and_transfers_keep_working(cluster_templat
 
 def test_redis_frozen_for_15s_costs_little(cluster_template):
     with Stack(cluster_template) as stack:
-        load = Load(stack.server.port, login_accounts(stack)).start()
-        time.sleep(3)
-        frozen = time.monotonic()
-        stack.redis.freeze()
-        time.sleep(15)
-        thawed = time.monotonic()
-        stack.redis.thaw()
-        time.sleep(3)
-        load.stop()
+        load, frozen, thawed, _ = under_fault(stack, stack.redis.freeze, stack.redis.thaw, 15)
         during = figures(load.window(frozen, thawed))
         overall = figures(load.attempts)
         ledger = check_ledger(stack, load)
