@@ -248,8 +248,14 @@ class Server:
             raise TimeoutError((self.path / "server.log").read_text()[-3000:]) from None
 
     def gunicorn_worker_pids(self) -> list[int]:
-        out = subprocess.run(["pgrep", "-g", str(self.process.pid), "-f", "gunicorn"], capture_output=True, text=True)
-        return [int(pid) for pid in out.stdout.split()]
+        """The worker processes: children of gunicorn's master, itself a child of deploy/serve."""
+        def children(pid):
+            out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+            return [int(child) for child in out.stdout.split()]
+
+        masters = [pid for pid in children(self.process.pid)
+                   if "gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+        return [worker for master in masters for worker in children(master)]
 
     def stop(self):
         if self.process and self.process.poll() is None:

@@ -8,6 +8,8 @@ Figures are printed as JSON lines (and appended to $FAULTS_REPORT): docs/resilie
 
 import json
 import os
+import random
+import signal
 import socket
 import threading
 import time
@@ -85,7 +87,7 @@ def test_a_row_locked_45s_stalls_only_the_requests_that_need_it(cluster_template
         hot_owner, hot_sender = "fault0", "fault1"
         hot = accounts[hot_owner]
         others = {u: a for u, a in accounts.items() if u not in (hot_owner, hot_sender)}
-        bystanders = Load(stack.server.port, accounts, clients=6, customers=sorted(others),
+        bystanders = Load(stack.server.port, accounts, clients=4, customers=sorted(others),
                           recipients_for=lambda u: [a for v, a in others.items() if v != u]).start()
         needing_it = Load(stack.server.port, accounts, clients=1, customers=[hot_sender],
                           recipients_for=lambda u: [hot], login_every=10**9, read_every=10**9).start()
@@ -243,4 +245,36 @@ def test_postgresql_restart_mid_load_recovers_within_5s(cluster_template):
     assert since["status_5xx"] == 0 and since["no_answer"] == 0
     answered = [(s, b) for s, b in readyz if s is not None]
     assert answered and all(s == 503 and b["checks"]["database"] == "down" for s, b in answered)
+    no_html(load)
+
+
+def test_workers_sigkilled_every_half_second_for_10s(cluster_template):
+    """Killed mid-request (often inside a transaction): nginx answers 503 JSON for the cut
+    connection, the client retries with the same key, PostgreSQL rolls the dead worker's
+    transaction back, gunicorn starts a new worker: nothing is applied twice or lost."""
+    rng = random.Random(13)
+    killed = []
+
+    def kill_workers(until):
+        while time.monotonic() < until:
+            workers = stack.server.gunicorn_worker_pids()
+            if workers:
+                victim = rng.choice(workers)
+                try:
+                    os.kill(victim, signal.SIGKILL)
+                    killed.append(victim)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.5)
+
+    with Stack(cluster_template) as stack:
+        load, start, end, _ = under_fault(stack, lambda: None, lambda: None, 10, watch=kill_workers)
+        during = figures(load.window(start, end))
+        after = figures(load.window(end + 2, end + 3))
+        ledger = check_ledger(stack, load)
+    Report("workers SIGKILLed every 0.5 s for 10 s", {"killed": len(killed), "during": during,
+                                                      "after": after, "ledger": ledger}).save()
+    assert len(killed) >= 15
+    assert during["status_500"] == 0
+    assert after["status_5xx"] == 0
     no_html(load)
