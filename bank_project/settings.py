@@ -119,18 +119,13 @@ else:
     # Time limits on every connection, so that one stuck lock or query cannot hold a worker
     # (and every request queued behind it) until gunicorn kills it. A request that hits one
     # answers 503 with Retry-After, its transaction rolled back (docs/resilience.md).
-    _pg_options = " ".join(
-        f"-c {name}={env.int(var, default=default)}"
-        for name, var, default in (
-            ("lock_timeout", "DB_LOCK_TIMEOUT_MS", 2000),
-            ("statement_timeout", "DB_STATEMENT_TIMEOUT_MS", 10000),
-            ("idle_in_transaction_session_timeout", "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 15000),
-        )
-    )
+    DB_TIME_LIMITS_MS = {
+        "lock_timeout": env.int("DB_LOCK_TIMEOUT_MS", default=2000),
+        "statement_timeout": env.int("DB_STATEMENT_TIMEOUT_MS", default=10000),
+        "idle_in_transaction_session_timeout": env.int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=15000),
+    }
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"]["options"] = " ".join(
-        filter(None, [DATABASES["default"]["OPTIONS"].get("options", ""), _pg_options])
-    )
+    DATABASES["default"]["OPTIONS"]["options"] = " ".join(f"-c {name}={ms}" for name, ms in DB_TIME_LIMITS_MS.items())
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3))
     # A pool per worker process (psycopg_pool through Django): a request waits up to
     # DB_POOL_TIMEOUT seconds for a connection instead of failing, and a connection that

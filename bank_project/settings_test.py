@@ -30,3 +30,11 @@ CELERY_BROKER_URL = "memory://"
 # test process would keep them open on the shared server. The pool is exercised for real by
 # tests/faults, through gunicorn.
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
+# Tests crowd 40 threads onto a few rows on a shared 2-core machine: there, lock waits of
+# seconds are contention, not a stuck session. Production's 2 s is tested by tests/faults
+# (and tests/resilience sets it on its own connection).
+if "DB_TIME_LIMITS_MS" in globals():
+    DB_TIME_LIMITS_MS = {**DB_TIME_LIMITS_MS, "lock_timeout": env.int("TEST_DB_LOCK_TIMEOUT_MS", default=30000)}  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["options"] = " ".join(  # noqa: F405
+        f"-c {name}={ms}" for name, ms in DB_TIME_LIMITS_MS.items()
+    )
