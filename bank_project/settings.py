@@ -138,6 +138,10 @@ else:
             "max_size": env.int("DB_POOL_MAX_SIZE", default=1),
             "timeout": env.float("DB_POOL_TIMEOUT", default=3.0),
             "max_idle": env.float("DB_POOL_MAX_IDLE", default=300.0),
+            # psycopg_pool retries a failed connection with doubling delays (1, 2, 4, 8 s, ...)
+            # until this; then the next request starts a fresh attempt at once. Short, so a
+            # restarted PostgreSQL is found within about a second, not after the next doubling.
+            "reconnect_timeout": env.float("DB_POOL_RECONNECT_TIMEOUT", default=2.0),
         }
 DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
