@@ -359,7 +359,8 @@ class HttpClient:
                 if response.getheader("Connection", "").lower() == "close":
                     self.close()
                 return response.status, response.getheader("Content-Type", ""), data, response.getheader("Retry-After")
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+            # A worker killed mid-answer: a reset, or a cut or garbled response (IncompleteRead, ...).
+            except (http.client.HTTPException, BrokenPipeError, ConnectionResetError) as exc:
                 self.close()
                 error = exc
             except OSError as exc:  # refused, timed out
