@@ -39,21 +39,25 @@ class User(AbstractUser):
         return "user"
 
 
+# Stored and answered in the upper-case spelling the web client sends (docs/web-client.md);
+# the API accepts any letter case (accounts.serializers.UpperCaseChoiceField).
 class Religion(models.TextChoices):
-    ISLAM = "islam", "Islam"
-    HINDUISM = "hinduism", "Hinduism"
-    BUDDHISM = "buddhism", "Buddhism"
-    CHRISTIANITY = "christianity", "Christianity"
-    OTHER = "other", "Other"
-    UNDISCLOSED = "undisclosed", "Prefer not to say"
+    ISLAM = "ISLAM", "Islam"
+    CHRISTIANITY = "CHRISTIANITY", "Christianity"
+    HINDUISM = "HINDUISM", "Hinduism"
+    BUDDHISM = "BUDDHISM", "Buddhism"
+    JUDAISM = "JUDAISM", "Judaism"
+    ATHEISM = "ATHEISM", "Atheism"
+    OTHER = "OTHER", "Other"
+    UNDISCLOSED = "UNDISCLOSED", "Prefer not to say"
 
 
 class AccountType(models.TextChoices):
-    SAVINGS = "savings", "Savings"
-    CHECKING = "checking", "Checking"
-    CURRENT = "current", "Current"
-    BUSINESS = "business", "Business"
-    JOINT = "joint", "Joint"
+    SAVINGS = "SAVINGS", "Savings"
+    CHECKING = "CHECKING", "Checking"
+    BUSINESS = "BUSINESS", "Business"
+    JOINT = "JOINT", "Joint"
+    CURRENT = "CURRENT", "Current"
 
 
 class Profile(models.Model):

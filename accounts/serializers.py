@@ -4,11 +4,21 @@ from rest_framework import serializers
 from bank_project.api.mixins import StrictSerializerMixin
 from bank_project.money import money_output
 
-from .models import Customer, Manager, User
+from .models import AccountType, Customer, Manager, Religion, User
 
 CUSTOMER_PROFILE_FIELDS = (
     "mobile_no", "nid", "image", "age", "religion", "occupation", "monthly_income", "account_type",
 )
+
+
+class UpperCaseChoiceField(serializers.ChoiceField):
+    """A choice whose stored values are upper case, accepted in any letter case:
+    the web client sends `SAVINGS`, another caller may send `savings` or `Atheism`."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = data.strip().upper()
+        return super().to_internal_value(data)
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -25,6 +35,7 @@ class ProfileUpdateSerializer(StrictSerializerMixin, UserSerializer):
 
 
 class CustomerSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    serializer_choice_field = UpperCaseChoiceField
     user = serializers.PrimaryKeyRelatedField(read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
     first_name = serializers.CharField(source="user.first_name", read_only=True)
@@ -46,6 +57,7 @@ class CustomerSerializer(StrictSerializerMixin, serializers.ModelSerializer):
 
 
 class ManagerSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    serializer_choice_field = UpperCaseChoiceField
     username = serializers.CharField(source="user.username", read_only=True)
     first_name = serializers.CharField(source="user.first_name", read_only=True)
     last_name = serializers.CharField(source="user.last_name", read_only=True)
@@ -85,10 +97,10 @@ class RegisterSerializer(StrictSerializerMixin, serializers.Serializer):
     nid = serializers.CharField(max_length=17, required=False)
     image = serializers.URLField(max_length=500, required=False, allow_blank=True)
     age = serializers.IntegerField(required=False)
-    religion = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    religion = UpperCaseChoiceField(choices=Religion.choices, required=False, allow_blank=True)
     occupation = serializers.CharField(max_length=100, required=False, allow_blank=True)
     monthly_income = money_output(min_value=0, required=False)
-    account_type = serializers.CharField(max_length=20, required=False)
+    account_type = UpperCaseChoiceField(choices=AccountType.choices, required=False)
 
     def validate_username(self, value):
         if User.objects.filter(username__iexact=value).exists():

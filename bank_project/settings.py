@@ -309,6 +309,8 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "payments.models.Payment.Status",
         "StaffRoleEnum": "staff.capabilities.ROLE_CHOICES",
         "UserRoleEnum": ["customer", "manager", "user"],
+        "ReligionEnum": "accounts.models.Religion",
+        "AccountTypeEnum": "accounts.models.AccountType",
     },
 }
 

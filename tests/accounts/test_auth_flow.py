@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "Brand-New-Secret-77"
 PROFILE = {"mobile_no": "01712345678", "nid": "1987654321", "age": 34, "occupation": "Teacher",
-           "monthly_income": "42000.00", "account_type": "savings"}
+           "monthly_income": "42000.00", "account_type": "SAVINGS"}
 
 
 def _register_and_login(client, prefix_auth, username="alice"):

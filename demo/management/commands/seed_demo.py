@@ -38,19 +38,19 @@ CUSTOMERS = [
     {
         "username": "alice", "first_name": "Alice", "last_name": "Ahmed", "email": "alice@demo.bank",
         "profile": {"mobile_no": "01800000001", "nid": "9000000011", "age": 29, "occupation": "Software engineer",
-                    "monthly_income": Decimal("80000.00"), "account_type": "savings"},
+                    "monthly_income": Decimal("80000.00"), "account_type": "SAVINGS"},
         "opening_deposit": Decimal("50000.00"),
     },
     {
         "username": "bob", "first_name": "Bob", "last_name": "Barua", "email": "bob@demo.bank",
         "profile": {"mobile_no": "01800000002", "nid": "9000000012", "age": 35, "occupation": "Teacher",
-                    "monthly_income": Decimal("45000.00"), "account_type": "checking"},
+                    "monthly_income": Decimal("45000.00"), "account_type": "CHECKING"},
         "opening_deposit": Decimal("20000.00"),
     },
     {
         "username": "carol", "first_name": "Carol", "last_name": "Chowdhury", "email": "carol@demo.bank",
         "profile": {"mobile_no": "01800000003", "nid": "9000000013", "age": 44, "occupation": "Architect",
-                    "monthly_income": Decimal("120000.00"), "account_type": "current"},
+                    "monthly_income": Decimal("120000.00"), "account_type": "CURRENT"},
         "opening_deposit": Decimal("100000.00"),
     },
 ]
@@ -65,11 +65,13 @@ LOANS = {
     "approved": {"customer": "carol", "amount_requested": Decimal("200000.00"), "term_months": 24,
                  "purpose": "[demo] Home renovation", "amount_approved": Decimal("150000.00")},
 }
+# name, description, display order, picture served from services/static/.
 SERVICES = [
-    ("Savings accounts", "Grow your money with competitive interest and no monthly fees.", 1),
-    ("Personal loans", "Flexible terms from 1 to 60 months, decided within a day.", 2),
-    ("Money transfers", "Send money to any account in the bank instantly, day or night.", 3),
-    ("Online banking", "Check balances, download statements and pay from anywhere.", 4),
+    ("Savings accounts", "Grow your money with competitive interest and no monthly fees.", 1, "services/savings.svg"),
+    ("Personal loans", "Flexible terms from 1 to 60 months, decided within a day.", 2, "services/loans.svg"),
+    ("Money transfers", "Send money to any account in the bank instantly, day or night.", 3,
+     "services/transfers.svg"),
+    ("Online banking", "Check balances, download statements and pay from anywhere.", 4, "services/online.svg"),
 ]
 
 
@@ -137,9 +139,13 @@ class Command(BaseCommand):
 
         report["loans"] = self.loans(customers, manager_user)
 
-        for name, description, order in SERVICES:
-            if not Service.objects.filter(name__iexact=name).exists():
-                catalogue.create_service(name=name, description=description, display_order=order)
+        for name, description, order, picture in SERVICES:
+            service = Service.objects.filter(name__iexact=name).first()
+            if service is None:
+                catalogue.create_service(name=name, description=description, display_order=order,
+                                         static_image=picture)
+            elif not service.image and not service.static_image:  # seeded before services had pictures
+                catalogue.update_service(service=service, static_image=picture)
 
         report["customers"] = [
             (c.user.username, a.account_no, a.balance)
