@@ -18,9 +18,6 @@ class User(AbstractUser):
     """The login. What the person may do follows from their Customer or Manager profile."""
 
     email = models.EmailField("email address", blank=True)
-    # Tokens issued before this second are refused: set when the password changes, so a
-    # stolen token dies with the old password.
-    tokens_valid_after = models.DateTimeField(null=True, blank=True, editable=False)
 
     @property
     def is_manager(self) -> bool:

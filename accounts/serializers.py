@@ -136,9 +136,13 @@ class LoginSerializer(serializers.Serializer):
 class LoginResponseSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
-    token = serializers.CharField(help_text="Same as `access`; the existing web client reads this.")
+    token = serializers.CharField(
+        help_text="For clients that never refresh (the existing web client): valid while its session is used, "
+        "SESSION_IDLE_MINUTES idle at most, SESSION_MAX_HOURS after login at the latest."
+    )
     user_id = serializers.IntegerField()
     role = serializers.ChoiceField(choices=["customer", "manager", "user"])
+    session_id = serializers.IntegerField(help_text="The login session all three tokens belong to.")
 
 
 class LogoutSerializer(serializers.Serializer):

@@ -5,7 +5,6 @@ from django.contrib.auth import authenticate, password_validation
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from rest_framework import status
 
 from audit.models import Action
@@ -13,6 +12,7 @@ from audit.services import record
 from bank_project.errors import Conflict, DomainError
 from notifications import services as notifications
 from staff.roles import assign_default_role
+from usersessions import services as session_services
 
 from .models import Customer, Manager, User
 
@@ -125,13 +125,16 @@ def _save_profile(profile) -> None:
 
 
 @transaction.atomic
-def change_password(*, user: User, old_password: str, new_password: str) -> None:
+def change_password(*, user: User, old_password: str, new_password: str, session=None):
+    """Set the new password and end every login session of the user but `session` (the one
+    making the change, which goes on). Returns the session to issue fresh tokens for: `session`,
+    or a new one when the change came from outside any (the admin's cookie login)."""
     if not user.check_password(old_password):
         raise WrongPassword()
     password_validation.validate_password(new_password, user)
     user.set_password(new_password)
-    # Whole seconds, as in the tokens' `iat`: tokens issued from the next second on are valid.
-    user.tokens_valid_after = timezone.now().replace(microsecond=0)
-    user.save(update_fields=["password", "tokens_valid_after"])
+    user.save(update_fields=["password"])
     record(Action.PASSWORD_CHANGED, actor=user, target=user)
     notifications.password_changed(user=user)
+    session_services.end_other_sessions(user=user, keep_session_id=session.pk if session else None)
+    return session or session_services.open_session(user=user)

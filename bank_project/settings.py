@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "notifications",
     "backoffice",
     "reports",
+    "usersessions",  # server-side login sessions that every token is bound to
 ]
 
 MIDDLEWARE = [
@@ -281,6 +282,11 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
     "UPDATE_LAST_LOGIN": False,
 }
+
+# Login sessions (usersessions): a session ends after this long without a request, and at
+# the latest this long after login, whatever its tokens' own expiry says.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_MAX_HOURS = env.int("SESSION_MAX_HOURS", default=12)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bank API",

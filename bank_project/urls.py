@@ -33,4 +33,5 @@ urlpatterns = [
     path("api/", include("mfa.urls")),
     path("api/", include("notifications.urls")),
     path("api/", include("reports.urls")),
+    path("api/", include("usersessions.urls")),
 ]

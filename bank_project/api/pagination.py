@@ -25,6 +25,9 @@ class ArrayUnlessPagedPagination(PagePagination):
     def get_paginated_response(self, data):
         return super().get_paginated_response(data) if self.paged else Response(data)
 
+    def get_paginated_response_schema(self, schema):
+        return {"oneOf": [{"type": "array", "items": schema}, super().get_paginated_response_schema(schema)]}
+
 
 class LedgerCursorPagination(CursorPagination):
     """For append-only histories: no COUNT(*) over the whole ledger, stable under inserts."""
