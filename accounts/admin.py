@@ -1,12 +1,12 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 
-from bank_project.admin_site import ManagerAdminMixin
+from bank_project.admin_site import ManagerAdminMixin, is_manager
 
 from . import services
-from .models import Customer, Manager, User
+from .models import Customer, Manager, ManagerApplication, User
 
 # Users (and with them is_staff / is_superuser) stay with superusers: a manager must not be
 # able to make anyone, themselves included, a superuser.
@@ -109,3 +109,46 @@ class ManagerAdmin(ManagerAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ManagerApplication)
+class ManagerApplicationAdmin(ManagerAdminMixin, admin.ModelAdmin):
+    """Managers approve or reject applications here as through the API (the same services)."""
+
+    list_display = ["id", "user", "nid", "status", "created_at", "decided_by", "decided_at"]
+    list_select_related = ["user", "decided_by"]
+    list_filter = ["status"]
+    search_fields = ["user__username", "nid"]
+    readonly_fields = ["user", "mobile_no", "nid", "image", "age", "religion", "status", "created_at",
+                       "decided_by", "decided_at", "decision_reason"]
+    fields = readonly_fields
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request):
+        return False  # applications come from the manager form
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decided through the actions, which record who
+
+    def has_decide_permission(self, request):
+        return is_manager(request)
+
+    def _decide(self, request, queryset, decide, verb):
+        done = 0
+        for application in queryset.filter(status=ManagerApplication.Status.PENDING).order_by("pk"):
+            try:
+                decide(application=application, decided_by=request.user)
+            except (services.ApplicationNotPending, services.CannotApply, ValidationError) as exc:
+                self.message_user(request, f"Application #{application.pk}: {getattr(exc, 'message', exc)}",
+                                  messages.ERROR)
+                continue
+            done += 1
+        self.message_user(request, f"{done} application(s) {verb}.", messages.SUCCESS)
+
+    @admin.action(description="Approve the selected applications (creates the managers)", permissions=["decide"])
+    def approve(self, request, queryset):
+        self._decide(request, queryset, services.approve_manager_application, "approved")
+
+    @admin.action(description="Reject the selected applications", permissions=["decide"])
+    def reject(self, request, queryset):
+        self._decide(request, queryset, services.reject_manager_application, "rejected")

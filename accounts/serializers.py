@@ -4,7 +4,7 @@ from rest_framework import serializers
 from bank_project.api.mixins import StrictSerializerMixin
 from bank_project.money import money_output
 
-from .models import AccountType, Customer, Manager, Religion, User
+from .models import AccountType, Customer, Manager, ManagerApplication, Religion, User
 
 CUSTOMER_PROFILE_FIELDS = (
     "mobile_no", "nid", "image", "age", "religion", "occupation", "monthly_income", "account_type",
@@ -166,3 +166,38 @@ class MessageSerializer(serializers.Serializer):
 
 class PasswordChangedSerializer(LoginResponseSerializer):
     detail = serializers.CharField()
+
+
+class ManagerApplicationFormSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """The manager form as a user without a profile sends it (no `user`): an application."""
+
+    serializer_choice_field = UpperCaseChoiceField
+
+    class Meta:
+        model = ManagerApplication
+        fields = ["mobile_no", "nid", "image", "age", "religion"]
+
+
+class ManagerApplicationSerializer(serializers.ModelSerializer):
+    serializer_choice_field = UpperCaseChoiceField
+    username = serializers.CharField(source="user.username", read_only=True)
+    first_name = serializers.CharField(source="user.first_name", read_only=True)
+    last_name = serializers.CharField(source="user.last_name", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = ManagerApplication
+        fields = ["id", "user", "username", "first_name", "last_name", "email", "mobile_no", "nid", "image", "age",
+                  "religion", "status", "created_at", "decided_by", "decided_at", "decision_reason"]
+        read_only_fields = fields
+
+
+class ApplicationPendingSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["pending"])
+    detail = serializers.CharField()
+    id = serializers.IntegerField(help_text="The application's id.")
+
+
+class RejectApplicationSerializer(StrictSerializerMixin, serializers.Serializer):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")

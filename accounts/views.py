@@ -1,3 +1,6 @@
+from collections.abc import Mapping
+
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.response import Response
@@ -20,11 +23,14 @@ from . import selectors, services
 from .authentication import live_session
 from .permissions import IsOwnerOrManager
 from .serializers import (
+    ApplicationPendingSerializer,
     ChangePasswordSerializer,
     CustomerSerializer,
     LoginResponseSerializer,
     LoginSerializer,
     LogoutSerializer,
+    ManagerApplicationFormSerializer,
+    ManagerApplicationSerializer,
     ManagerCreateSerializer,
     ManagerSerializer,
     ManagerUpdateSerializer,
@@ -32,6 +38,7 @@ from .serializers import (
     PasswordChangedSerializer,
     ProfileUpdateSerializer,
     RegisterSerializer,
+    RejectApplicationSerializer,
 )
 from .tokens import SESSION_CLAIM, issue_tokens
 
@@ -187,15 +194,21 @@ class CustomerDetailView(generics.RetrieveUpdateAPIView):
 
 
 class ManagerListCreateView(generics.ListAPIView):
-    """Anyone logged in may list (a non-manager gets an empty list); only managers create."""
+    """Anyone logged in may list (a non-manager gets an empty list). POST with `user`: a
+    manager makes that user a manager. POST without `user` (the web client's manager form,
+    sent by a user with no profile): an application, 202 pending, for a manager to decide."""
 
     serializer_class = ManagerSerializer
     search_fields = ["user__username", "user__first_name", "user__last_name", "nid"]
 
     def get_permissions(self):
-        if self.request.method == "POST":
+        if self.request.method == "POST" and self._creates_directly():
             return [HasCapability("manage_staff")(), FreshSecondFactor()]
         return super().get_permissions()
+
+    def _creates_directly(self) -> bool:
+        """With `user`: staff make that user a manager. Without: the caller applies."""
+        return isinstance(self.request.data, Mapping) and "user" in self.request.data
 
     def get_queryset(self):
         return selectors.managers_for(self.request.user)
@@ -205,8 +218,11 @@ class ManagerListCreateView(generics.ListAPIView):
             return ManagerCreateSerializer
         return ManagerSerializer
 
-    @extend_schema(request=ManagerCreateSerializer, responses={201: ManagerSerializer})
+    @extend_schema(request=ManagerCreateSerializer,
+                   responses={201: ManagerSerializer, 202: ApplicationPendingSerializer})
     def post(self, request, *args, **kwargs):
+        if not self._creates_directly():
+            return self.apply(request)
         serializer = ManagerCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
@@ -214,6 +230,56 @@ class ManagerListCreateView(generics.ListAPIView):
             manager = services.create_manager(**serializer.validated_data)
             event.after = {"manager_id": manager.pk, "roles": [group.name for group in user.groups.all()]}
         return Response(ManagerSerializer(manager).data, status=status.HTTP_201_CREATED)
+
+
+    def apply(self, request):
+        serializer = ManagerApplicationFormSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = services.apply_for_manager(user=request.user, **serializer.validated_data)
+        return Response(
+            {"status": "pending", "id": application.pk,
+             "detail": "Your application to become a manager was received; a manager will approve or reject it."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class ManagerApplicationListView(generics.ListAPIView):
+    """Managers: applications to become a manager, newest first; `?status=pending` to filter."""
+
+    serializer_class = ManagerApplicationSerializer
+    permission_classes = [HasCapability("manage_staff")]
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return selectors.manager_applications()
+
+
+class _ApplicationDecisionView(APIView):
+    permission_classes = [HasCapability("manage_staff"), FreshSecondFactor]
+
+    def get_application(self, pk):
+        return get_object_or_404(selectors.manager_applications(), pk=pk)
+
+
+class ApproveManagerApplicationView(_ApplicationDecisionView):
+    @extend_schema(request=None, responses={200: ManagerApplicationSerializer})
+    def post(self, request, pk):
+        application = self.get_application(pk)
+        with audited(Action.STAFF_CREATED, actor=request.user, target=application.user) as event:
+            manager = services.approve_manager_application(application=application, decided_by=request.user)
+            event.after = {"manager_id": manager.pk, "application_id": application.pk}
+        return Response(ManagerApplicationSerializer(self.get_application(pk)).data)
+
+
+class RejectManagerApplicationView(_ApplicationDecisionView):
+    @extend_schema(request=RejectApplicationSerializer, responses={200: ManagerApplicationSerializer})
+    def post(self, request, pk):
+        serializer = RejectApplicationSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        application = self.get_application(pk)
+        services.reject_manager_application(application=application, decided_by=request.user,
+                                            reason=serializer.validated_data["reason"])
+        return Response(ManagerApplicationSerializer(self.get_application(pk)).data)
 
 
 class ManagerDetailView(generics.RetrieveUpdateAPIView):
