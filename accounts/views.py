@@ -222,7 +222,7 @@ class ManagerListCreateView(generics.ListAPIView):
                    responses={201: ManagerSerializer, 202: ApplicationPendingSerializer})
     def post(self, request, *args, **kwargs):
         if not self._creates_directly():
-            return self.apply(request)
+            return self.apply(request)  # a body that is not an object: the form's 400
         serializer = ManagerCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]

@@ -10,6 +10,9 @@ class SessionSerializer(serializers.ModelSerializer):
     active = serializers.SerializerMethodField(help_text="False once ended, idle too long or too old.")
     current = serializers.SerializerMethodField(help_text="The session this request was made in.")
     expires_at = serializers.DateTimeField(read_only=True, help_text="When it ends unless used again.")
+    ended_reason = serializers.CharField(
+        read_only=True, help_text="Empty while open; else " + ", ".join(Session.EndReason.values) + "."
+    )
 
     class Meta:
         model = Session

@@ -26,7 +26,8 @@ class ArrayUnlessPagedPagination(PagePagination):
         return super().get_paginated_response(data) if self.paged else Response(data)
 
     def get_paginated_response_schema(self, schema):
-        return {"oneOf": [{"type": "array", "items": schema}, super().get_paginated_response_schema(schema)]}
+        # `schema` is already the list's array; asked for a page, the paginated object.
+        return {"oneOf": [schema, super().get_paginated_response_schema(schema)]}
 
 
 class LedgerCursorPagination(CursorPagination):
