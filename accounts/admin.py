@@ -1,9 +1,9 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 
-from bank_project.admin_site import ManagerAdminMixin, is_manager
+from bank_project.admin_site import ManagerAdminMixin, apply_to_each, is_manager
 
 from . import services
 from .models import Customer, Manager, ManagerApplication, User
@@ -133,17 +133,15 @@ class ManagerApplicationAdmin(ManagerAdminMixin, admin.ModelAdmin):
     def has_decide_permission(self, request):
         return is_manager(request)
 
-    def _decide(self, request, queryset, decide, verb):
-        done = 0
-        for application in queryset.filter(status=ManagerApplication.Status.PENDING).order_by("pk"):
+    def _decide(self, request, queryset, decide, done):
+        def operation(application):
             try:
                 decide(application=application, decided_by=request.user)
-            except (services.ApplicationNotPending, services.CannotApply, ValidationError) as exc:
-                self.message_user(request, f"Application #{application.pk}: {getattr(exc, 'message', exc)}",
-                                  messages.ERROR)
-                continue
-            done += 1
-        self.message_user(request, f"{done} application(s) {verb}.", messages.SUCCESS)
+            except ValidationError as exc:  # e.g. the NID is a profile's by now
+                raise services.CannotApply("; ".join(exc.messages)) from exc
+
+        apply_to_each(self, request, queryset, operation, done=done,
+                      label=lambda application: f"Application #{application.pk}")
 
     @admin.action(description="Approve the selected applications (creates the managers)", permissions=["decide"])
     def approve(self, request, queryset):
