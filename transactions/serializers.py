@@ -1,5 +1,5 @@
 
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from bank_project.api.fields import ReportDateField
@@ -49,20 +49,26 @@ class ReverseSerializer(StrictSerializerMixin, serializers.Serializer):
 PARTY_DETAILS = ("name", "image", "account_type", "account_no", "mobile_no", "email")
 
 
+@extend_schema_field({"type": "string", "nullable": True})
+class _HolderNameField(serializers.Field):
+    """The name of the customer holding the account (the field's source); null on a
+    bank-internal account."""
+
+    def to_representation(self, account):
+        return _holder_name(account) if account.customer_id else None
+
+
 def party_details(prefix: str, account_path: str, holder_path: str | None = None) -> type:
     """A serializer base declaring the six `<prefix>_*` fields the web client's manager pages
     show for the customer holding the account at `account_path` ("destination", "source",
-    "account"); null on a bank-internal account. Read from select_related rows: no query per row."""
+    "account"); null on a bank-internal account. Read from select_related rows: no query per row.
+
+    Output only. They are declared optional rather than read-only so that the schema does not
+    list them as required: a customer's rows leave them out (ManagerOnlyFieldsMixin)."""
     holder = holder_path or f"{account_path}.customer"
-    optional = {"read_only": True, "default": None, "allow_null": True}
-
-    def get_name(self, obj) -> str | None:
-        account = getattr(obj, account_path)
-        return _holder_name(account) if account.customer_id else None
-
+    optional = {"required": False, "default": None, "allow_null": True}
     attrs = {
-        f"{prefix}_name": serializers.SerializerMethodField(),
-        f"get_{prefix}_name": get_name,
+        f"{prefix}_name": _HolderNameField(source=account_path, **optional),
         f"{prefix}_image": serializers.CharField(source=f"{holder}.image", **optional),
         f"{prefix}_account_type": serializers.CharField(source=f"{holder}.account_type", **optional),
         f"{prefix}_account_no": serializers.CharField(source=f"{account_path}.account_no", **optional),
