@@ -221,13 +221,22 @@ def test_400_revoked_tokens_stay_refused_with_the_database_cache(settings):
     assert refused == 400
 
 
-@pytest.mark.skipif(
-    not __import__("shutil").which("redis-cli"), reason="needs a Redis server (db 11 of the local one)",
-)
+REDIS_DB = "redis://127.0.0.1:6379/11"  # this suite's own database number: FLUSHDB touches only it
+
+
+def redis_reachable() -> bool:
+    import redis
+
+    try:
+        return redis.Redis.from_url(REDIS_DB, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+@pytest.mark.skipif(not redis_reachable(), reason=f"needs a Redis server at {REDIS_DB}")
 def test_400_revoked_tokens_stay_refused_with_redis_after_flushdb(settings):
     settings.API_THROTTLE = False
-    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache",
-                                   "LOCATION": "redis://127.0.0.1:6379/11"}}
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_DB}}
     redis_cache = caches["default"]
     redis_cache.set("probe", 1)
     assert redis_cache.get("probe") == 1  # really Redis, really reachable
