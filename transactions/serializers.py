@@ -84,12 +84,14 @@ class ManagerOnlyFieldsMixin:
 
     manager_only_fields: tuple = ()
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
+    @property
+    def _readable_fields(self):
+        # Left out before they are read, not after: a customer's row (or a POST's result,
+        # whose accounts are locked bare) costs no query for the holder's profile and user.
+        hidden = ()
         if self.manager_only_fields and _customer_caller(self.context, managers_only=True) is not None:
-            for name in self.manager_only_fields:
-                data.pop(name, None)
-        return data
+            hidden = self.manager_only_fields
+        return [field for field in super()._readable_fields if field.field_name not in hidden]
 
 
 class _MovementRowSerializer(ManagerOnlyFieldsMixin, serializers.ModelSerializer):
