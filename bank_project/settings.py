@@ -382,10 +382,10 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 
 # --- Close of business (backoffice app; docs/backoffice.md) -------------------------------
-# Annual interest on savings, percent, by the customer's account type; types not named earn nothing.
-# Env form: SAVINGS_ANNUAL_RATE="savings=4.00,joint=4.00".
+# Annual interest on savings, percent, by the customer's account type (any letter case); types
+# not named earn nothing. Env form: SAVINGS_ANNUAL_RATE="SAVINGS=4.00,JOINT=4.00".
 SAVINGS_ANNUAL_RATE = {
-    kind: Decimal(rate) for kind, rate in env.dict("SAVINGS_ANNUAL_RATE", default={"savings": "4.00"}).items()
+    kind: Decimal(rate) for kind, rate in env.dict("SAVINGS_ANNUAL_RATE", default={"SAVINGS": "4.00"}).items()
 }
 # An installment still unpaid this many days after its due date is overdue and charged LOAN_LATE_FEE once.
 LOAN_GRACE_DAYS = env.int("LOAN_GRACE_DAYS", default=5)
