@@ -3,10 +3,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 
-from bank_project.admin_site import ManagerAdminMixin
+from bank_project.admin_site import ManagerAdminMixin, apply_to_each, is_manager
 
 from . import services
-from .models import Customer, Manager, User
+from .models import Customer, Manager, ManagerApplication, User
 
 # Users (and with them is_staff / is_superuser) stay with superusers: a manager must not be
 # able to make anyone, themselves included, a superuser.
@@ -109,3 +109,44 @@ class ManagerAdmin(ManagerAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ManagerApplication)
+class ManagerApplicationAdmin(ManagerAdminMixin, admin.ModelAdmin):
+    """Managers approve or reject applications here as through the API (the same services)."""
+
+    list_display = ["id", "user", "nid", "status", "created_at", "decided_by", "decided_at"]
+    list_select_related = ["user", "decided_by"]
+    list_filter = ["status"]
+    search_fields = ["user__username", "nid"]
+    readonly_fields = ["user", "mobile_no", "nid", "image", "age", "religion", "status", "created_at",
+                       "decided_by", "decided_at", "decision_reason"]
+    fields = readonly_fields
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request):
+        return False  # applications come from the manager form
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decided through the actions, which record who
+
+    def has_decide_permission(self, request):
+        return is_manager(request)
+
+    def _decide(self, request, queryset, decide, done):
+        def operation(application):
+            try:
+                decide(application=application, decided_by=request.user)
+            except ValidationError as exc:  # e.g. the NID is a profile's by now
+                raise services.CannotApply("; ".join(exc.messages)) from exc
+
+        apply_to_each(self, request, queryset, operation, done=done,
+                      label=lambda application: f"Application #{application.pk}")
+
+    @admin.action(description="Approve the selected applications (creates the managers)", permissions=["decide"])
+    def approve(self, request, queryset):
+        self._decide(request, queryset, services.approve_manager_application, "approved")
+
+    @admin.action(description="Reject the selected applications", permissions=["decide"])
+    def reject(self, request, queryset):
+        self._decide(request, queryset, services.reject_manager_application, "rejected")

@@ -18,9 +18,6 @@ class User(AbstractUser):
     """The login. What the person may do follows from their Customer or Manager profile."""
 
     email = models.EmailField("email address", blank=True)
-    # Tokens issued before this second are refused: set when the password changes, so a
-    # stolen token dies with the old password.
-    tokens_valid_after = models.DateTimeField(null=True, blank=True, editable=False)
 
     @property
     def is_manager(self) -> bool:
@@ -39,21 +36,25 @@ class User(AbstractUser):
         return "user"
 
 
+# Stored and answered in the upper-case spelling the web client sends (docs/web-client.md);
+# the API accepts any letter case (accounts.serializers.UpperCaseChoiceField).
 class Religion(models.TextChoices):
-    ISLAM = "islam", "Islam"
-    HINDUISM = "hinduism", "Hinduism"
-    BUDDHISM = "buddhism", "Buddhism"
-    CHRISTIANITY = "christianity", "Christianity"
-    OTHER = "other", "Other"
-    UNDISCLOSED = "undisclosed", "Prefer not to say"
+    ISLAM = "ISLAM", "Islam"
+    CHRISTIANITY = "CHRISTIANITY", "Christianity"
+    HINDUISM = "HINDUISM", "Hinduism"
+    BUDDHISM = "BUDDHISM", "Buddhism"
+    JUDAISM = "JUDAISM", "Judaism"
+    ATHEISM = "ATHEISM", "Atheism"
+    OTHER = "OTHER", "Other"
+    UNDISCLOSED = "UNDISCLOSED", "Prefer not to say"
 
 
 class AccountType(models.TextChoices):
-    SAVINGS = "savings", "Savings"
-    CHECKING = "checking", "Checking"
-    CURRENT = "current", "Current"
-    BUSINESS = "business", "Business"
-    JOINT = "joint", "Joint"
+    SAVINGS = "SAVINGS", "Savings"
+    CHECKING = "CHECKING", "Checking"
+    BUSINESS = "BUSINESS", "Business"
+    JOINT = "JOINT", "Joint"
+    CURRENT = "CURRENT", "Current"
 
 
 class Profile(models.Model):
@@ -98,3 +99,38 @@ class Manager(Profile):
 
     def __str__(self):
         return f"{self.user.get_full_name() or self.user.username} (manager #{self.pk})"
+
+
+class ManagerApplication(models.Model):
+    """A signed-in user with no profile asks to become a manager (the web client's manager
+    form). Nobody becomes a manager without another manager's decision: approval creates the
+    Manager profile from these fields (accounts.services.approve_manager_application)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="manager_applications")
+    mobile_no = models.CharField(max_length=16, validators=[mobile_no_validator])
+    nid = models.CharField("national ID", max_length=17, validators=[nid_validator])
+    image = models.URLField(max_length=500, blank=True)
+    age = models.PositiveSmallIntegerField(validators=[MinValueValidator(18), MaxValueValidator(120)])
+    religion = models.CharField(max_length=20, choices=Religion.choices, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # One pending application per user, whatever races the API or the admin.
+            models.UniqueConstraint(fields=["user"], condition=Q(status="pending"),
+                                    name="one_pending_manager_application_per_user"),
+            models.CheckConstraint(condition=Q(age__gte=18) & Q(age__lte=120), name="manager_application_age"),
+        ]
+
+    def __str__(self):
+        return f"manager application #{self.pk} of {self.user.username} ({self.status})"

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from .models import Customer, Manager, User
+from .models import Customer, Manager, ManagerApplication, User
 
 
 def customers_for(user: User) -> QuerySet[Customer]:
@@ -18,3 +18,8 @@ def managers_for(user: User) -> QuerySet[Manager]:
     if not user.is_manager:
         return Manager.objects.none()
     return Manager.objects.select_related("user").order_by("-id")
+
+
+def manager_applications() -> QuerySet[ManagerApplication]:
+    """Every application (managers only: the views gate the role)."""
+    return ManagerApplication.objects.select_related("user", "decided_by").order_by("-id")

@@ -4,11 +4,21 @@ from rest_framework import serializers
 from bank_project.api.mixins import StrictSerializerMixin
 from bank_project.money import money_output
 
-from .models import Customer, Manager, User
+from .models import AccountType, Customer, Manager, ManagerApplication, Religion, User
 
 CUSTOMER_PROFILE_FIELDS = (
     "mobile_no", "nid", "image", "age", "religion", "occupation", "monthly_income", "account_type",
 )
+
+
+class UpperCaseChoiceField(serializers.ChoiceField):
+    """A choice whose stored values are upper case, accepted in any letter case:
+    the web client sends `SAVINGS`, another caller may send `savings` or `Atheism`."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = data.strip().upper()
+        return super().to_internal_value(data)
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -25,6 +35,7 @@ class ProfileUpdateSerializer(StrictSerializerMixin, UserSerializer):
 
 
 class CustomerSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    serializer_choice_field = UpperCaseChoiceField
     user = serializers.PrimaryKeyRelatedField(read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
     first_name = serializers.CharField(source="user.first_name", read_only=True)
@@ -46,6 +57,7 @@ class CustomerSerializer(StrictSerializerMixin, serializers.ModelSerializer):
 
 
 class ManagerSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    serializer_choice_field = UpperCaseChoiceField
     username = serializers.CharField(source="user.username", read_only=True)
     first_name = serializers.CharField(source="user.first_name", read_only=True)
     last_name = serializers.CharField(source="user.last_name", read_only=True)
@@ -85,10 +97,10 @@ class RegisterSerializer(StrictSerializerMixin, serializers.Serializer):
     nid = serializers.CharField(max_length=17, required=False)
     image = serializers.URLField(max_length=500, required=False, allow_blank=True)
     age = serializers.IntegerField(required=False)
-    religion = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    religion = UpperCaseChoiceField(choices=Religion.choices, required=False, allow_blank=True)
     occupation = serializers.CharField(max_length=100, required=False, allow_blank=True)
     monthly_income = money_output(min_value=0, required=False)
-    account_type = serializers.CharField(max_length=20, required=False)
+    account_type = UpperCaseChoiceField(choices=AccountType.choices, required=False)
 
     def validate_username(self, value):
         if User.objects.filter(username__iexact=value).exists():
@@ -124,9 +136,13 @@ class LoginSerializer(serializers.Serializer):
 class LoginResponseSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
-    token = serializers.CharField(help_text="Same as `access`; the existing web client reads this.")
+    token = serializers.CharField(
+        help_text="For clients that never refresh (the existing web client): valid while its session is used, "
+        "SESSION_IDLE_MINUTES idle at most, SESSION_MAX_HOURS after login at the latest."
+    )
     user_id = serializers.IntegerField()
     role = serializers.ChoiceField(choices=["customer", "manager", "user"])
+    session_id = serializers.IntegerField(help_text="The login session all three tokens belong to.")
 
 
 class LogoutSerializer(serializers.Serializer):
@@ -150,3 +166,38 @@ class MessageSerializer(serializers.Serializer):
 
 class PasswordChangedSerializer(LoginResponseSerializer):
     detail = serializers.CharField()
+
+
+class ManagerApplicationFormSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """The manager form as a user without a profile sends it (no `user`): an application."""
+
+    serializer_choice_field = UpperCaseChoiceField
+
+    class Meta:
+        model = ManagerApplication
+        fields = ["mobile_no", "nid", "image", "age", "religion"]
+
+
+class ManagerApplicationSerializer(serializers.ModelSerializer):
+    serializer_choice_field = UpperCaseChoiceField
+    username = serializers.CharField(source="user.username", read_only=True)
+    first_name = serializers.CharField(source="user.first_name", read_only=True)
+    last_name = serializers.CharField(source="user.last_name", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = ManagerApplication
+        fields = ["id", "user", "username", "first_name", "last_name", "email", "mobile_no", "nid", "image", "age",
+                  "religion", "status", "created_at", "decided_by", "decided_at", "decision_reason"]
+        read_only_fields = fields
+
+
+class ApplicationPendingSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["pending"])
+    detail = serializers.CharField()
+    id = serializers.IntegerField(help_text="The application's id.")
+
+
+class RejectApplicationSerializer(StrictSerializerMixin, serializers.Serializer):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")

@@ -13,8 +13,9 @@ from audit.services import record
 from bank_project.errors import Conflict, DomainError
 from notifications import services as notifications
 from staff.roles import assign_default_role
+from usersessions import services as session_services
 
-from .models import Customer, Manager, User
+from .models import Customer, Manager, ManagerApplication, User
 
 
 class ProfileAlreadyExists(Conflict):
@@ -125,13 +126,92 @@ def _save_profile(profile) -> None:
 
 
 @transaction.atomic
-def change_password(*, user: User, old_password: str, new_password: str) -> None:
+def change_password(*, user: User, old_password: str, new_password: str, session=None):
+    """Set the new password and end every login session of the user but `session` (the one
+    making the change, which goes on). Returns the session to issue fresh tokens for: `session`,
+    or a new one when the change came from outside any (the admin's cookie login)."""
     if not user.check_password(old_password):
         raise WrongPassword()
     password_validation.validate_password(new_password, user)
     user.set_password(new_password)
-    # Whole seconds, as in the tokens' `iat`: tokens issued from the next second on are valid.
-    user.tokens_valid_after = timezone.now().replace(microsecond=0)
-    user.save(update_fields=["password", "tokens_valid_after"])
+    user.save(update_fields=["password"])
     record(Action.PASSWORD_CHANGED, actor=user, target=user)
     notifications.password_changed(user=user)
+    session_services.end_other_sessions(user=user, keep_session_id=session.pk if session else None)
+    return session or session_services.open_session(user=user)
+
+
+# --- Manager applications: a user asks, another manager decides -----------------------------
+
+
+class CannotApply(DomainError):
+    code = "cannot_apply"
+
+
+class ApplicationPending(Conflict):
+    code = "application_pending"
+    default_message = "You already have a pending manager application; a manager will decide on it."
+
+
+class ApplicationNotPending(Conflict):
+    code = "application_not_pending"
+    default_message = "This application has already been decided."
+
+
+APPLICATION_FIELDS = ("mobile_no", "nid", "image", "age", "religion")
+
+
+@transaction.atomic
+def apply_for_manager(*, user: User, **profile) -> ManagerApplication:
+    """File an application to become a manager; a manager approves or rejects it."""
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one application at a time per user
+    if Manager.objects.filter(user=user).exists() or user.is_superuser:
+        raise CannotApply("You are already a manager.")
+    if Customer.objects.filter(user=user).exists():
+        raise CannotApply("Customers cannot become managers: a manager needs a login of their own, "
+                          "without a bank account.")
+    if ManagerApplication.objects.filter(user=user, status=ManagerApplication.Status.PENDING).exists():
+        raise ApplicationPending()
+    application = ManagerApplication(user=user, **profile)
+    application.full_clean(exclude=["user"])
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError as exc:  # a concurrent application won the race
+        raise ApplicationPending() from exc
+    return application
+
+
+def _lock_pending(application: ManagerApplication) -> ManagerApplication:
+    locked = ManagerApplication.objects.select_for_update().select_related("user").get(pk=application.pk)
+    if locked.status != ManagerApplication.Status.PENDING:
+        raise ApplicationNotPending()
+    return locked
+
+
+@transaction.atomic
+def approve_manager_application(*, application: ManagerApplication, decided_by: User) -> Manager:
+    """Create the Manager profile from the application, once: the row lock makes a second,
+    concurrent approval wait and then find it decided (409). The profile and the decision
+    are one database transaction."""
+    locked = _lock_pending(application)
+    if locked.user_id == decided_by.pk:
+        raise CannotApply("Nobody decides on their own application.")
+    manager = create_manager(user=locked.user, **{name: getattr(locked, name) for name in APPLICATION_FIELDS})
+    locked.status = ManagerApplication.Status.APPROVED
+    locked.decided_by = decided_by
+    locked.decided_at = timezone.now()
+    locked.save(update_fields=["status", "decided_by", "decided_at"])
+    return manager
+
+
+@transaction.atomic
+def reject_manager_application(*, application: ManagerApplication, decided_by: User,
+                               reason: str = "") -> ManagerApplication:
+    locked = _lock_pending(application)
+    locked.status = ManagerApplication.Status.REJECTED
+    locked.decided_by = decided_by
+    locked.decided_at = timezone.now()
+    locked.decision_reason = reason
+    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    return locked

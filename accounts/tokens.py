@@ -1,34 +1,35 @@
-"""Token revocation: a revoked token's id (jti) sits in the shared cache until it expires.
+"""Tokens, each bound to a server-side login session (usersessions.Session) by its `sid` claim.
 
-The cache is Redis or the database (settings.CACHES), so every worker sees a logout.
+A login answers three tokens of one session:
+- `access` (JWT_ACCESS_MINUTES) and `refresh` (JWT_REFRESH_DAYS): for Bearer clients that refresh;
+- `token`: what the old web client keeps and never refreshes. It is an access token that lives
+  as long as a session may (SESSION_MAX_HOURS); the session's idle limit ends it sooner.
+Whatever the token's own expiry says, a token whose session has ended is refused
+(accounts.authentication), so logout, logout-all and a password change take effect at once
+and for good: the database, not a cache, holds the truth.
 """
 
-import time
+from datetime import timedelta
 
-from django.core.cache import cache
-from rest_framework_simplejwt.tokens import RefreshToken
+from django.conf import settings
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-_PREFIX = "revoked-jti:"
-
-
-def revoke(token) -> None:
-    """Refuse `token` (an access or refresh token object) from now until it expires."""
-    remaining = int(token["exp"] - time.time()) + 1
-    if remaining > 0:
-        cache.set(_PREFIX + str(token["jti"]), 1, timeout=remaining)
+SESSION_CLAIM = "sid"
 
 
-def is_revoked(token) -> bool:
-    return cache.get(_PREFIX + str(token.get("jti", ""))) is not None
+def issue_tokens(user, session=None) -> dict:
+    """Tokens of `session` (a new session of `user` when None: tests, benchmarks)."""
+    if session is None:
+        from usersessions.services import open_session
 
-
-def predates_password_change(token, user) -> bool:
-    """True for a token issued before the user's last password change."""
-    cutoff = user.tokens_valid_after
-    return cutoff is not None and int(token.get("iat", 0)) < int(cutoff.timestamp())
-
-
-def issue_tokens(user) -> dict:
+        session = open_session(user=user)
     refresh = RefreshToken.for_user(user)
-    access = str(refresh.access_token)
-    return {"access": access, "refresh": str(refresh), "token": access, "user_id": user.pk, "role": user.role}
+    refresh[SESSION_CLAIM] = session.pk
+    access = refresh.access_token  # copies the sid claim
+    client_token = AccessToken.for_user(user)
+    client_token[SESSION_CLAIM] = session.pk
+    client_token.set_exp(from_time=client_token.current_time, lifetime=timedelta(hours=settings.SESSION_MAX_HOURS))
+    return {
+        "access": str(access), "refresh": str(refresh), "token": str(client_token), "user_id": user.pk,
+        "role": user.role, "session_id": session.pk,
+    }

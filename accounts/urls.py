@@ -13,4 +13,9 @@ urlpatterns = [
     path("customer/<int:pk>/", views.CustomerDetailView.as_view(), name="customer-detail"),
     path("manager/", views.ManagerListCreateView.as_view(), name="manager-list"),
     path("manager/<int:pk>/", views.ManagerDetailView.as_view(), name="manager-detail"),
+    path("manager-applications/", views.ManagerApplicationListView.as_view(), name="manager-application-list"),
+    path("manager-applications/<int:pk>/approve/", views.ApproveManagerApplicationView.as_view(),
+         name="manager-application-approve"),
+    path("manager-applications/<int:pk>/reject/", views.RejectManagerApplicationView.as_view(),
+         name="manager-application-reject"),
 ]

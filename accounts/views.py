@@ -1,10 +1,13 @@
+from collections.abc import Mapping
+
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from audit.models import Action
@@ -13,16 +16,21 @@ from bank_project.api.throttling import BankRateThrottle, IPScopedRateThrottle
 from mfa.permissions import FreshSecondFactor
 from onboarding import services as onboarding
 from staff.permissions import HasCapability, StaffNeeds
+from usersessions.models import Session
+from usersessions.services import end_session, open_session
 
 from . import selectors, services
-from .models import User
+from .authentication import live_session
 from .permissions import IsOwnerOrManager
 from .serializers import (
+    ApplicationPendingSerializer,
     ChangePasswordSerializer,
     CustomerSerializer,
     LoginResponseSerializer,
     LoginSerializer,
     LogoutSerializer,
+    ManagerApplicationFormSerializer,
+    ManagerApplicationSerializer,
     ManagerCreateSerializer,
     ManagerSerializer,
     ManagerUpdateSerializer,
@@ -30,8 +38,9 @@ from .serializers import (
     PasswordChangedSerializer,
     ProfileUpdateSerializer,
     RegisterSerializer,
+    RejectApplicationSerializer,
 )
-from .tokens import is_revoked, issue_tokens, predates_password_change, revoke
+from .tokens import SESSION_CLAIM, issue_tokens
 
 
 class RegisterView(APIView):
@@ -49,7 +58,8 @@ class RegisterView(APIView):
 
 class LoginView(APIView):
     """Wrong passwords get 401; past the failed-login limit (per username and per client IP)
-    every attempt gets 429 until the window ends, right password or not."""
+    every attempt gets 429 until the window ends, right password or not. A login opens a
+    server-side session (usersessions) that every token it answers is bound to."""
 
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
@@ -59,53 +69,66 @@ class LoginView(APIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        ip = BankRateThrottle().get_ident(request)
         user = services.log_in(
             request=request,
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
-            ip=BankRateThrottle().get_ident(request),
+            ip=ip,
         )
-        return Response(issue_tokens(user))
+        session = open_session(user=user, ip=ip, user_agent=request.META.get("HTTP_USER_AGENT", ""))
+        return Response(issue_tokens(user, session))
+
+
+def _session_of(raw: str | None, token_class) -> tuple[int, int] | None:
+    """(user id, session id) of a token that is genuine and unexpired; None for anything else."""
+    if not raw:
+        return None
+    try:
+        token = token_class(raw)
+    except TokenError:
+        return None
+    user_id, session_id = token.get("user_id"), token.get(SESSION_CLAIM)
+    if user_id is None or session_id is None:
+        return None
+    return int(user_id), int(session_id)
 
 
 class LogoutView(APIView):
-    """Revokes the access token used for this call and, when sent, the refresh token."""
+    """Ends the session of the token in the Authorization header and, when sent, of the
+    refresh token: all its tokens stop working. A token that is expired, ended or malformed
+    has nothing left to end: still 200, so a client can always sign out."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []  # a dead token must not make this a 401
 
     @extend_schema(request=LogoutSerializer, responses={200: MessageSerializer})
     def post(self, request):
         serializer = LogoutSerializer(data=request.data or {})
         serializer.is_valid(raise_exception=True)
-        refresh = serializer.validated_data.get("refresh")
-        if refresh:
-            try:
-                refresh_token = RefreshToken(refresh)
-            except TokenError:
-                return Response(
-                    {"refresh": ["This refresh token is invalid or expired."]}, status=status.HTTP_400_BAD_REQUEST
-                )
-            if str(refresh_token.get("user_id")) != str(request.user.pk):
-                return Response({"refresh": ["This refresh token is not yours."]}, status=status.HTTP_400_BAD_REQUEST)
-            revoke(refresh_token)
-        if request.auth is not None and hasattr(request.auth, "payload"):
-            revoke(request.auth)
-        return Response({"detail": "Logged out."})
+        header = request.META.get("HTTP_AUTHORIZATION", "").split()
+        raw_access = header[1] if len(header) == 2 and header[0] in ("Bearer", "Token") else None
+        caller = _session_of(raw_access, AccessToken)
+        refresh = _session_of(serializer.validated_data.get("refresh"), RefreshToken)
+        if caller and refresh and refresh[0] != caller[0]:
+            return Response({"refresh": ["This refresh token is not yours."]}, status=status.HTTP_400_BAD_REQUEST)
+        ended = 0
+        for found in {caller, refresh} - {None}:
+            ended += end_session(session_id=found[1], reason=Session.EndReason.LOGOUT)
+        return Response({"detail": "Logged out." if ended else "Logged out (the session had already ended)."})
 
 
-class RevocationAwareTokenRefreshSerializer(TokenRefreshSerializer):
+class SessionAwareTokenRefreshSerializer(TokenRefreshSerializer):
+    """A refresh token works only while its session lives; using it counts as activity."""
+
     def validate(self, attrs):
-        try:
-            token = RefreshToken(attrs["refresh"])
-        except TokenError:
-            token = None
-        if token is not None:
-            user = User.objects.filter(pk=token.get("user_id")).first()
-            if is_revoked(token) or (user is not None and predates_password_change(token, user)):
-                raise InvalidToken("Token has been revoked.")
-        return super().validate(attrs)
+        data = super().validate(attrs)
+        live_session(RefreshToken(attrs["refresh"]))
+        return data
 
 
 class TokenRefresh(TokenRefreshView):
-    serializer_class = RevocationAwareTokenRefreshSerializer
+    serializer_class = SessionAwareTokenRefreshSerializer
     throttle_classes = []
 
 
@@ -119,20 +142,21 @@ class UpdateProfileView(generics.RetrieveUpdateAPIView):
 
 
 class UpdatePasswordView(APIView):
-    """Every token issued before the change stops working; the response carries new ones."""
+    """Every other session of the user ends; the one making the change goes on (the web
+    client keeps using its token). The response also carries fresh tokens of this session."""
 
     @extend_schema(request=ChangePasswordSerializer, responses={200: PasswordChangedSerializer})
     def put(self, request):
         serializer = ChangePasswordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.change_password(
+        session = services.change_password(
             user=request.user,
             old_password=serializer.validated_data["old_password"],
             new_password=serializer.validated_data["new_password"],
+            session=getattr(request.user, "login_session", None),
         )
-        request.user.refresh_from_db(fields=["tokens_valid_after"])
         return Response({"detail": "Password updated. Other sessions have been logged out.",
-                         **issue_tokens(request.user)})
+                         **issue_tokens(request.user, session)})
 
 
 class CustomerListCreateView(generics.ListCreateAPIView):
@@ -170,15 +194,21 @@ class CustomerDetailView(generics.RetrieveUpdateAPIView):
 
 
 class ManagerListCreateView(generics.ListAPIView):
-    """Anyone logged in may list (a non-manager gets an empty list); only managers create."""
+    """Anyone logged in may list (a non-manager gets an empty list). POST with `user`: a
+    manager makes that user a manager. POST without `user` (the web client's manager form,
+    sent by a user with no profile): an application, 202 pending, for a manager to decide."""
 
     serializer_class = ManagerSerializer
     search_fields = ["user__username", "user__first_name", "user__last_name", "nid"]
 
     def get_permissions(self):
-        if self.request.method == "POST":
+        if self.request.method == "POST" and self._creates_directly():
             return [HasCapability("manage_staff")(), FreshSecondFactor()]
         return super().get_permissions()
+
+    def _creates_directly(self) -> bool:
+        """With `user`: staff make that user a manager. Without: the caller applies."""
+        return isinstance(self.request.data, Mapping) and "user" in self.request.data
 
     def get_queryset(self):
         return selectors.managers_for(self.request.user)
@@ -188,8 +218,11 @@ class ManagerListCreateView(generics.ListAPIView):
             return ManagerCreateSerializer
         return ManagerSerializer
 
-    @extend_schema(request=ManagerCreateSerializer, responses={201: ManagerSerializer})
+    @extend_schema(request=ManagerCreateSerializer,
+                   responses={201: ManagerSerializer, 202: ApplicationPendingSerializer})
     def post(self, request, *args, **kwargs):
+        if not self._creates_directly():
+            return self.apply(request)  # a body that is not an object: the form's 400
         serializer = ManagerCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
@@ -197,6 +230,56 @@ class ManagerListCreateView(generics.ListAPIView):
             manager = services.create_manager(**serializer.validated_data)
             event.after = {"manager_id": manager.pk, "roles": [group.name for group in user.groups.all()]}
         return Response(ManagerSerializer(manager).data, status=status.HTTP_201_CREATED)
+
+
+    def apply(self, request):
+        serializer = ManagerApplicationFormSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = services.apply_for_manager(user=request.user, **serializer.validated_data)
+        return Response(
+            {"status": "pending", "id": application.pk,
+             "detail": "Your application to become a manager was received; a manager will approve or reject it."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class ManagerApplicationListView(generics.ListAPIView):
+    """Managers: applications to become a manager, newest first; `?status=pending` to filter."""
+
+    serializer_class = ManagerApplicationSerializer
+    permission_classes = [HasCapability("manage_staff")]
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return selectors.manager_applications()
+
+
+class _ApplicationDecisionView(APIView):
+    permission_classes = [HasCapability("manage_staff"), FreshSecondFactor]
+
+    def get_application(self, pk):
+        return get_object_or_404(selectors.manager_applications(), pk=pk)
+
+
+class ApproveManagerApplicationView(_ApplicationDecisionView):
+    @extend_schema(request=None, responses={200: ManagerApplicationSerializer})
+    def post(self, request, pk):
+        application = self.get_application(pk)
+        with audited(Action.STAFF_CREATED, actor=request.user, target=application.user) as event:
+            manager = services.approve_manager_application(application=application, decided_by=request.user)
+            event.after = {"manager_id": manager.pk, "application_id": application.pk}
+        return Response(ManagerApplicationSerializer(self.get_application(pk)).data)
+
+
+class RejectManagerApplicationView(_ApplicationDecisionView):
+    @extend_schema(request=RejectApplicationSerializer, responses={200: ManagerApplicationSerializer})
+    def post(self, request, pk):
+        serializer = RejectApplicationSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        application = self.get_application(pk)
+        services.reject_manager_application(application=application, decided_by=request.user,
+                                            reason=serializer.validated_data["reason"])
+        return Response(ManagerApplicationSerializer(self.get_application(pk)).data)
 
 
 class ManagerDetailView(generics.RetrieveUpdateAPIView):

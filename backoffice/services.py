@@ -98,7 +98,8 @@ def month_interest(balance_rate_sum: Decimal) -> tuple[Decimal, Decimal]:
 
 def accrue_interest(business_date: date, errors: list) -> dict:
     """Record each savings account's end-of-day balance (from its entries) and its rate."""
-    rates = {kind: rate for kind, rate in settings.SAVINGS_ANNUAL_RATE.items() if rate > 0}
+    # Account types are stored upper case (the web client's values); the setting may name them in any case.
+    rates = {kind.upper(): rate for kind, rate in settings.SAVINGS_ANNUAL_RATE.items() if rate > 0}
     if not rates:
         return {"accrued": 0}
     # The end-of-day balance: the balance after the account's last entry before the day's

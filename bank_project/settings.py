@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "notifications",
     "backoffice",
     "reports",
+    "usersessions",  # server-side login sessions that every token is bound to
 ]
 
 MIDDLEWARE = [
@@ -330,6 +331,11 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
 }
 
+# Login sessions (usersessions): a session ends after this long without a request, and at
+# the latest this long after login, whatever its tokens' own expiry says.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_MAX_HOURS = env.int("SESSION_MAX_HOURS", default=12)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bank API",
     "DESCRIPTION": (
@@ -357,6 +363,8 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "payments.models.Payment.Status",
         "StaffRoleEnum": "staff.capabilities.ROLE_CHOICES",
         "UserRoleEnum": ["customer", "manager", "user"],
+        "ReligionEnum": "accounts.models.Religion",
+        "AccountTypeEnum": "accounts.models.AccountType",
     },
 }
 
@@ -422,10 +430,10 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 
 # --- Close of business (backoffice app; docs/backoffice.md) -------------------------------
-# Annual interest on savings, percent, by the customer's account type; types not named earn nothing.
-# Env form: SAVINGS_ANNUAL_RATE="savings=4.00,joint=4.00".
+# Annual interest on savings, percent, by the customer's account type (any letter case); types
+# not named earn nothing. Env form: SAVINGS_ANNUAL_RATE="SAVINGS=4.00,JOINT=4.00".
 SAVINGS_ANNUAL_RATE = {
-    kind: Decimal(rate) for kind, rate in env.dict("SAVINGS_ANNUAL_RATE", default={"savings": "4.00"}).items()
+    kind: Decimal(rate) for kind, rate in env.dict("SAVINGS_ANNUAL_RATE", default={"SAVINGS": "4.00"}).items()
 }
 # An installment still unpaid this many days after its due date is overdue and charged LOAN_LATE_FEE once.
 LOAN_GRACE_DAYS = env.int("LOAN_GRACE_DAYS", default=5)

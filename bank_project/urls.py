@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/", include("mfa.urls")),
     path("api/", include("notifications.urls")),
     path("api/", include("reports.urls")),
+    path("api/", include("usersessions.urls")),
 ]
 
 # No HTML error pages: every error answers JSON (bank_project/api/failures.py).

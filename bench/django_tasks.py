@@ -83,7 +83,7 @@ def seed(customers: int, out: Path) -> dict:
             for i, user in enumerate(users[start:start + 200], start=start):
                 customer = onboarding.open_customer(
                     user=user, mobile_no=f"017{i:08d}", nid=f"{3000000000 + i}", age=30,
-                    occupation="Benchmark", monthly_income=Decimal("50000.00"), account_type="savings",
+                    occupation="Benchmark", monthly_income=Decimal("50000.00"), account_type="SAVINGS",
                 )
                 ledger.deposit(account=customer.account, amount=OPENING_BALANCE, performed_by=None,
                                description="Benchmark opening balance")

@@ -8,11 +8,12 @@ from .models import ContactMessage
 
 @admin.register(ContactMessage)
 class ContactMessageAdmin(ManagerAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "name", "email", "phone", "service", "is_handled", "handled_by"]
+    list_display = ["created_at", "name", "email", "phone", "service", "service_interested", "is_handled",
+                    "handled_by"]
     list_select_related = ["service", "handled_by"]
     list_filter = ["is_handled", "service"]
-    search_fields = ["name", "email", "phone", "message"]
-    fields = ["name", "email", "phone", "service", "message", "created_at", "is_handled", "handled_by", "handled_at"]
+    search_fields = ["name", "email", "phone", "service_interested", "message"]
+    fields = ["name", "email", "phone", "service", "service_interested", "message", "created_at", "is_handled", "handled_by", "handled_at"]
     readonly_fields = fields  # what the sender wrote is kept as sent
     actions = ["mark_handled"]
 

@@ -20,6 +20,9 @@ class ContactMessage(models.Model):
         "services.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="contact_messages",
         help_text="The service the message is about, if any.",
     )
+    service_interested = models.CharField(
+        max_length=100, blank=True, help_text="The service the visitor said they are interested in, as typed.",
+    )
     message = models.TextField(max_length=5000, validators=[MinLengthValidator(2)])
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     is_handled = models.BooleanField(default=False)

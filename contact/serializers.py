@@ -16,11 +16,15 @@ class ContactMessageCreateSerializer(serializers.ModelSerializer):
         queryset=Service.objects.filter(is_active=True), required=False, allow_null=True, default=None,
         help_text="Id of the service the message is about (from GET /api/services/).",
     )
+    service_interested = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="",
+        help_text="Free text: the service the visitor is interested in (the web client's form), e.g. Home Loan.",
+    )
     message = serializers.CharField(min_length=2, max_length=5000)
 
     class Meta:
         model = ContactMessage
-        fields = ["id", "name", "email", "phone", "service", "message", "created_at"]
+        fields = ["id", "name", "email", "phone", "service", "service_interested", "message", "created_at"]
         read_only_fields = ["id", "created_at"]
 
 
@@ -35,7 +39,7 @@ class ContactMessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = ContactMessage
         fields = [
-            "id", "name", "email", "phone", "service", "service_name", "message", "created_at",
+            "id", "name", "email", "phone", "service", "service_name", "service_interested", "message", "created_at",
             "is_handled", "handled_by", "handled_by_username", "handled_at",
         ]
         read_only_fields = fields

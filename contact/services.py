@@ -15,8 +15,10 @@ class AlreadyHandled(Conflict):
 
 
 @transaction.atomic
-def submit_message(*, name: str, email: str, message: str, phone: str = "", service=None) -> ContactMessage:
-    contact = ContactMessage(name=name, email=email, phone=phone, service=service, message=message)
+def submit_message(*, name: str, email: str, message: str, phone: str = "", service=None,
+                   service_interested: str = "") -> ContactMessage:
+    contact = ContactMessage(name=name, email=email, phone=phone, service=service,
+                             service_interested=service_interested, message=message)
     contact.full_clean()
     contact.save()
     return contact

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from bank_project.api.throttling import IPScopedRateThrottle
 from staff.permissions import HasCapability
+from transactions.views import CSVExportMixin
 
 from . import selectors, services
 from .serializers import ContactMessageCreateSerializer, ContactMessageSerializer
@@ -22,9 +23,12 @@ from .serializers import ContactMessageCreateSerializer, ContactMessageSerialize
         auth=[{"jwtAuth": []}, {}],
     ),
 )
-class ContactMessageListCreateView(generics.ListCreateAPIView):
+class ContactMessageListCreateView(CSVExportMixin, generics.ListCreateAPIView):
+    """Managers: the messages, newest first; `?format=csv` exports them."""
+
+    csv_filename = "contact-messages.csv"
     filterset_fields = ["is_handled", "service"]
-    search_fields = ["name", "email", "message"]
+    search_fields = ["name", "email", "service_interested", "message"]
     throttle_scope = "contact"
 
     def get_permissions(self):

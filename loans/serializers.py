@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from bank_project.api.mixins import StrictSerializerMixin
 from bank_project.money import MoneyField, money_output
+from transactions.serializers import PARTY_DETAILS, ManagerOnlyFieldsMixin, party_details
 
 from . import selectors
 from .models import Installment, Loan, Repayment
@@ -107,10 +108,17 @@ class RepaymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LoanSerializer(serializers.ModelSerializer):
-    """A loan row; every field is read-only (the services change loans, not clients)."""
+# The borrower's details only a manager sees (customer_name is everyone's).
+LOAN_CUSTOMER_DETAILS = tuple(f"customer_{name}" for name in PARTY_DETAILS if name != "name")
+
+
+class LoanSerializer(ManagerOnlyFieldsMixin, party_details("customer", "account", "customer"),
+                     serializers.ModelSerializer):
+    """A loan row; every field is read-only (the services change loans, not clients).
+    A manager also sees the borrower's customer_* details (the web client's loans page)."""
 
     customer_name = serializers.SerializerMethodField()
+    manager_only_fields = LOAN_CUSTOMER_DETAILS
     account_no = serializers.CharField(source="account.account_no", read_only=True)
     decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True, default=None)
     outstanding_total = money_output(read_only=True)
@@ -118,7 +126,8 @@ class LoanSerializer(serializers.ModelSerializer):
     class Meta:
         model = Loan
         fields = [
-            "id", "customer", "customer_name", "account_no", "amount_requested", "amount_approved", "term_months",
+            "id", "customer", "customer_name", *LOAN_CUSTOMER_DETAILS, "account_no", "amount_requested",
+            "amount_approved", "term_months",
             "purpose", "annual_interest_rate", "status", "request_date", "decided_by", "decided_at",
             "decision_reason", "installment_amount", "total_interest", "outstanding_principal",
             "outstanding_interest", "outstanding_total", "paid_at", "days_past_due", "delinquency_bucket",

@@ -8,6 +8,11 @@ class Service(models.Model):
     name = models.CharField(max_length=100)
     description = models.TextField(max_length=2000, blank=True)
     image = models.URLField("image URL", max_length=500, blank=True)
+    static_image = models.CharField(
+        max_length=200, blank=True,
+        help_text="A picture this backend serves itself, as a path under its static files "
+                  "(e.g. services/savings.svg); used when `image` is empty.",
+    )
     is_active = models.BooleanField(default=True, help_text="Inactive services are hidden from the public.")
     display_order = models.PositiveSmallIntegerField(default=0, help_text="Lower numbers are listed first.")
     created_at = models.DateTimeField(auto_now_add=True)

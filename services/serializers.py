@@ -1,3 +1,4 @@
+from django.templatetags.static import static
 from rest_framework import serializers
 
 from .models import Service
@@ -14,3 +15,12 @@ class ServiceSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
         # Uniqueness of the name is checked by the model (case-insensitive) in the service.
         validators = []
+
+    def to_representation(self, service):
+        data = super().to_representation(service)
+        if not data["image"] and service.static_image:
+            # The web client puts `image` straight into an <img>: an absolute URL.
+            url = static(service.static_image)
+            request = self.context.get("request")
+            data["image"] = request.build_absolute_uri(url) if request is not None else url
+        return data

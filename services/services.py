@@ -4,14 +4,15 @@ from django.db import transaction
 
 from .models import Service
 
-EDITABLE_FIELDS = ("name", "description", "image", "is_active", "display_order")
+EDITABLE_FIELDS = ("name", "description", "image", "is_active", "display_order", "static_image")
 
 
 @transaction.atomic
 def create_service(*, name: str, description: str = "", image: str = "", is_active: bool = True,
-                   display_order: int = 0) -> Service:
+                   display_order: int = 0, static_image: str = "") -> Service:
     service = Service(
-        name=name.strip(), description=description, image=image, is_active=is_active, display_order=display_order
+        name=name.strip(), description=description, image=image, is_active=is_active, display_order=display_order,
+        static_image=static_image,
     )
     service.full_clean()  # the case-insensitive unique name, as a 400 rather than an IntegrityError
     service.save()

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 
+from bank_project.api.pagination import ArrayUnlessPagedPagination
 from staff.permissions import ReadOrCapability
 
 from . import selectors, services
@@ -8,13 +9,16 @@ from .serializers import ServiceSerializer
 
 
 @extend_schema_view(
-    get=extend_schema(summary="List the bank's services", description="Public. Managers also see inactive services.",
+    get=extend_schema(summary="List the bank's services",
+                      description="Public. Managers also see inactive services. A bare array in display order; "
+                                  "`?page=` or `?page_size=` gives the paginated object instead.",
                       auth=[{"jwtAuth": []}, {}]),
     post=extend_schema(summary="Add a service (managers only)"),
 )
 class ServiceListCreateView(generics.ListCreateAPIView):
     serializer_class = ServiceSerializer
     permission_classes = [ReadOrCapability("manage_services")]
+    pagination_class = ArrayUnlessPagedPagination
     filterset_fields = ["is_active"]
     search_fields = ["name", "description"]
 

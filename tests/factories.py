@@ -41,7 +41,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     age = 30
     occupation = "Engineer"
     monthly_income = Decimal("50000.00")
-    account_type = "savings"
+    account_type = "SAVINGS"
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):

@@ -18,7 +18,7 @@ MODELS = [User, Customer, Manager, Account, Transaction, Entry, Loan, Installmen
 
 def seed(*args) -> str:
     out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
+    call_command("seed_demo", "--force", *args, stdout=out)
     return out.getvalue()
 
 
@@ -39,10 +39,10 @@ def test_seed_demo_creates_the_demo_bank_and_the_ledger_balances():
     assert authenticate(username="manager", password=password) == manager.user
 
     customers = Customer.objects.select_related("account", "user").order_by("user__username")
-    assert [c.user.username for c in customers] == ["alice", "bob", "carol"]
+    assert [c.user.username for c in customers] == ["Customer", "alice", "bob", "carol"]
     assert all(c.account.balance > 0 for c in customers)
-    assert Transaction.objects.filter(kind=Transaction.Kind.DEPOSIT).count() == 3
-    assert Transaction.objects.filter(kind=Transaction.Kind.TRANSFER).count() == 3
+    assert Transaction.objects.filter(kind=Transaction.Kind.DEPOSIT).count() == 4
+    assert Transaction.objects.filter(kind=Transaction.Kind.TRANSFER).count() == 5
     assert sorted(Loan.objects.values_list("status", flat=True)) == ["approved", "pending"]
     approved = Loan.objects.get(status="approved")
     assert approved.installments.count() == approved.term_months
@@ -79,3 +79,29 @@ def test_seed_demo_refuses_a_username_taken_by_the_wrong_role(customer):
     with pytest.raises(CommandError, match="is a customer, not a manager"):
         seed()
     assert counts() == before  # nothing half-seeded
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_with_debug_off_unless_forced():
+    before = counts()
+    out = StringIO()
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", stdout=out)
+    assert counts() == before
+
+
+@pytest.mark.django_db
+def test_the_web_clients_demo_logins_work():
+    from rest_framework.test import APIClient
+
+    seed()
+    client = APIClient()
+    manager = client.post("/api/auth/login/", {"username": "Manager", "password": "123456a@"}, format="json")
+    assert manager.status_code == 200 and manager.json()["role"] == "manager"
+    customer = client.post("/api/auth/login/", {"username": "Customer", "password": "123456a@"}, format="json")
+    assert customer.status_code == 200 and customer.json()["role"] == "customer"
+    client.credentials(HTTP_AUTHORIZATION=f"Token {customer.json()['token']}")
+    me = client.get("/api/account/customer/").json()[0]
+    assert me["balance"] == "24300.00"  # 25000 opening - 1500 sent + 800 received
+    assert len(client.get("/api/transactions/balance-transfer/").json()) == 2
+    assert len(client.get("/api/transactions/deposit/").json()) == 1

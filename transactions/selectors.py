@@ -62,9 +62,8 @@ def transaction_rows_for(user: User) -> QuerySet:
 
 def movements_for(user: User, kind: str) -> QuerySet[Transaction]:
     """The caller's deposits, withdrawals or transfers (a manager: everyone's), newest first."""
-    transactions = Transaction.objects.filter(kind=kind).select_related("source", "destination", "reversal")
-    if kind == Transaction.Kind.TRANSFER:
-        transactions = transactions.select_related(*_PARTIES)
+    # Both parties with their users: names for everyone, the manager pages' customer details.
+    transactions = Transaction.objects.filter(kind=kind).select_related("reversal", *_PARTIES)
     if kind == Transaction.Kind.DEPOSIT:
         transactions = transactions.select_related("payment")
     transactions = transactions.order_by("-id")

@@ -1,5 +1,5 @@
 
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from bank_project.api.fields import ReportDateField
@@ -46,7 +46,55 @@ class ReverseSerializer(StrictSerializerMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
-class _MovementRowSerializer(serializers.ModelSerializer):
+PARTY_DETAILS = ("name", "image", "account_type", "account_no", "mobile_no", "email")
+
+
+@extend_schema_field({"type": "string", "nullable": True})
+class _HolderNameField(serializers.Field):
+    """The name of the customer holding the account (the field's source); null on a
+    bank-internal account."""
+
+    def to_representation(self, account):
+        return _holder_name(account) if account.customer_id else None
+
+
+def party_details(prefix: str, account_path: str, holder_path: str | None = None) -> type:
+    """A serializer base declaring the six `<prefix>_*` fields the web client's manager pages
+    show for the customer holding the account at `account_path` ("destination", "source",
+    "account"); null on a bank-internal account. Read from select_related rows: no query per row.
+
+    Output only. They are declared optional rather than read-only so that the schema does not
+    list them as required: a customer's rows leave them out (ManagerOnlyFieldsMixin)."""
+    holder = holder_path or f"{account_path}.customer"
+    optional = {"required": False, "default": None, "allow_null": True}
+    attrs = {
+        f"{prefix}_name": _HolderNameField(source=account_path, **optional),
+        f"{prefix}_image": serializers.CharField(source=f"{holder}.image", **optional),
+        f"{prefix}_account_type": serializers.CharField(source=f"{holder}.account_type", **optional),
+        f"{prefix}_account_no": serializers.CharField(source=f"{account_path}.account_no", **optional),
+        f"{prefix}_mobile_no": serializers.CharField(source=f"{holder}.mobile_no", **optional),
+        f"{prefix}_email": serializers.CharField(source=f"{holder}.user.email", **optional),
+    }
+    return type(f"{prefix.title()}Details", (serializers.Serializer,), attrs)
+
+
+class ManagerOnlyFieldsMixin:
+    """Fields listed in `manager_only_fields` are left out for anyone but a manager: a
+    customer never sees another customer's mobile number, email or image."""
+
+    manager_only_fields: tuple = ()
+
+    @property
+    def _readable_fields(self):
+        # Left out before they are read, not after: a customer's row (or a POST's result,
+        # whose accounts are locked bare) costs no query for the holder's profile and user.
+        hidden = ()
+        if self.manager_only_fields and _customer_caller(self.context, managers_only=True) is not None:
+            hidden = self.manager_only_fields
+        return [field for field in super()._readable_fields if field.field_name not in hidden]
+
+
+class _MovementRowSerializer(ManagerOnlyFieldsMixin, serializers.ModelSerializer):
     timestamp = serializers.DateTimeField(source="created_at", read_only=True)
     reversed = serializers.SerializerMethodField()
 
@@ -55,7 +103,13 @@ class _MovementRowSerializer(serializers.ModelSerializer):
         return getattr(tx, "reversal", None) is not None
 
 
-class DepositRowSerializer(_MovementRowSerializer):
+_MOVEMENT_FIELDS = ["id", "reference", "amount", "currency", "account_no", "description", "timestamp", "reversed"]
+CUSTOMER_DETAILS = tuple(f"customer_{name}" for name in PARTY_DETAILS)
+
+
+class DepositRowSerializer(_MovementRowSerializer, party_details("customer", "destination")):
+    """For a manager, also the six customer_* details of the credited customer."""
+
     account_no = serializers.CharField(source="destination.account_no", read_only=True)
     status = serializers.SerializerMethodField(
         help_text="Always completed: the ledger holds money that arrived. Gateway payments still under way "
@@ -63,12 +117,11 @@ class DepositRowSerializer(_MovementRowSerializer):
     )
     payment = serializers.SerializerMethodField(help_text="The gateway payment it came from; null for a teller deposit.")
 
+    manager_only_fields = CUSTOMER_DETAILS
+
     class Meta:
         model = Transaction
-        fields = [
-            "id", "reference", "amount", "currency", "account_no", "description", "timestamp", "reversed", "status",
-            "payment",
-        ]
+        fields = [*_MOVEMENT_FIELDS, "status", "payment", *CUSTOMER_DETAILS]
 
     def get_status(self, tx) -> str:
         return "completed"
@@ -79,12 +132,15 @@ class DepositRowSerializer(_MovementRowSerializer):
         return payment.pk if payment is not None else None
 
 
-class WithdrawalRowSerializer(_MovementRowSerializer):
+class WithdrawalRowSerializer(_MovementRowSerializer, party_details("customer", "source")):
+    """For a manager, also the six customer_* details of the debited customer."""
+
     account_no = serializers.CharField(source="source.account_no", read_only=True)
+    manager_only_fields = CUSTOMER_DETAILS
 
     class Meta:
         model = Transaction
-        fields = ["id", "reference", "amount", "currency", "account_no", "description", "timestamp", "reversed"]
+        fields = [*_MOVEMENT_FIELDS, *CUSTOMER_DETAILS]
 
 
 def _holder_name(account: Account) -> str:
@@ -94,17 +150,27 @@ def _holder_name(account: Account) -> str:
     return user.get_full_name() or user.username
 
 
-class TransferRowSerializer(_MovementRowSerializer):
+class TransferRowSerializer(
+    _MovementRowSerializer, party_details("sender", "source"), party_details("recipient", "destination")
+):
+    """Everyone sees both parties' names and account numbers; a manager also sees their
+    image, account type, mobile number and email (sender_* and recipient_*)."""
+
     sender = serializers.CharField(source="source.account_no", read_only=True)
     sender_name = serializers.SerializerMethodField()
     recipient_account_no = serializers.CharField(source="destination.account_no", read_only=True)
     recipient_name = serializers.SerializerMethodField()
+    manager_only_fields = tuple(
+        f"{party}_{name}" for party in ("sender", "recipient") for name in ("image", "account_type", "mobile_no", "email")
+    )
 
     class Meta:
         model = Transaction
         fields = [
-            "id", "reference", "amount", "currency", "sender", "sender_name", "recipient_account_no",
-            "recipient_name", "description", "timestamp", "reversed",
+            "id", "reference", "amount", "currency", "sender", "sender_name", "sender_account_no", "sender_image",
+            "sender_account_type", "sender_mobile_no", "sender_email", "recipient_account_no", "recipient_name",
+            "recipient_image", "recipient_account_type", "recipient_mobile_no", "recipient_email", "description",
+            "timestamp", "reversed",
         ]
 
     def get_sender_name(self, tx) -> str:
@@ -194,11 +260,16 @@ class TransactionRowSerializer(TransactionSerializer):
         }
 
 
-def _customer_caller(context):
-    """The calling user when it is a customer (not a manager); None for managers and internal use."""
+def _customer_caller(context, managers_only=False):
+    """The calling user when it is a customer (not a manager); None for managers and internal use.
+
+    With `managers_only`, a call without a request (a POST's result) counts as not a
+    manager's: manager-only details are shown only where a manager is known to ask."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or user.is_manager:
+    if user is None or not user.is_authenticated:
+        return object() if managers_only else None
+    if user.is_manager:
         return None
     return user
 

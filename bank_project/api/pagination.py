@@ -10,6 +10,26 @@ class PagePagination(PageNumberPagination):
     max_page_size = 100
 
 
+class ArrayUnlessPagedPagination(PagePagination):
+    """A bare JSON array of the first 100 rows (the web client maps over it), unless the
+    caller asks for a page with `?page=` or `?page_size=`: then PagePagination's object."""
+
+    limit = 100
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.paged = any(name in request.query_params for name in (self.page_query_param, self.page_size_query_param))
+        if not self.paged:
+            return list(queryset[: self.limit])
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        return super().get_paginated_response(data) if self.paged else Response(data)
+
+    def get_paginated_response_schema(self, schema):
+        # `schema` is already the list's array; asked for a page, the paginated object.
+        return {"oneOf": [schema, super().get_paginated_response_schema(schema)]}
+
+
 class LedgerCursorPagination(CursorPagination):
     """For append-only histories: no COUNT(*) over the whole ledger, stable under inserts."""
 

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "Brand-New-Secret-77"
 PROFILE = {"mobile_no": "01712345678", "nid": "1987654321", "age": 34, "occupation": "Teacher",
-           "monthly_income": "42000.00", "account_type": "savings"}
+           "monthly_income": "42000.00", "account_type": "SAVINGS"}
 
 
 def _register_and_login(client, prefix_auth, username="alice"):
@@ -34,7 +34,7 @@ def test_register_login_create_profile_then_list_holds_only_me(auth_prefix, acco
     client = APIClient()
     login = _register_and_login(client, auth_prefix)
     assert set(login) >= {"access", "refresh", "token", "user_id", "role"}
-    assert login["token"] == login["access"]
+    assert login["token"] != login["access"]  # the never-refreshed client token lives with its session
     assert login["role"] == "user"
     client.credentials(HTTP_AUTHORIZATION=f"{header_type} {login['token']}")
 
@@ -271,21 +271,25 @@ def test_anonymous_gets_401_on_private_endpoints(api_client):
 
 
 
-def test_changing_the_password_logs_out_every_older_token(customer):
-    import time
+def test_changing_the_password_ends_every_other_session_and_keeps_this_one(customer):
+    def login():
+        return APIClient().post("/api/login/", {"username": customer.user.username, "password": PASSWORD},
+                                format="json").json()
 
-    old = APIClient().post("/api/login/", {"username": customer.user.username, "password": PASSWORD},
-                           format="json").json()
-    time.sleep(1.05)  # token `iat` has whole-second resolution
+    mine, other = login(), login()
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {old['access']}")
-    response = client.put("/api/update-password/", {"old_password": PASSWORD, "new_password": NEW_PASSWORD,
-                                                     "confirm_password": NEW_PASSWORD}, format="json")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {mine['token']}")
+    response = client.put("/api/auth/update-password/", {"old_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                                          "confirm_password": NEW_PASSWORD}, format="json")
     assert response.status_code == 200
     fresh = response.json()
-    assert client.get("/api/update-profile/").status_code == 401
-    assert APIClient().post("/api/token/refresh/", {"refresh": old["refresh"]}, format="json").status_code == 401
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh['token']}")
+    assert fresh["session_id"] == mine["session_id"]
+    assert client.get("/api/auth/update-profile/").status_code == 200  # the caller's token goes on
+    theirs = APIClient()
+    theirs.credentials(HTTP_AUTHORIZATION=f"Token {other['token']}")
+    assert theirs.get("/api/auth/update-profile/").status_code == 401
+    assert APIClient().post("/api/token/refresh/", {"refresh": other["refresh"]}, format="json").status_code == 401
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh['access']}")
     assert client.get("/api/update-profile/").status_code == 200
     assert APIClient().post("/api/token/refresh/", {"refresh": fresh["refresh"]}, format="json").status_code == 200
 

@@ -43,14 +43,14 @@ pytestmark = [pytest.mark.django_db(transaction=on_postgres()), pytest.mark.slow
 D = Decimal
 FIRST = date(2027, 7, 1)  # 365 dates to 29 June 2028, across a leap day
 LAST = FIRST + timedelta(days=364)
-RATES = {"savings": D("4.00"), "joint": D("3.50")}
+RATES = {"SAVINGS": D("4.00"), "JOINT": D("3.50")}
 FEE = D("200.00")
 GRACE = 5
 PAYER, BROKE, SHORT, SAVER = range(4)
 
 
 def account_type(i: int) -> str:
-    return "checking" if i % 10 == 9 else "joint" if i % 10 == 8 else "savings"
+    return "CHECKING" if i % 10 == 9 else "JOINT" if i % 10 == 8 else "SAVINGS"
 
 
 @pytest.fixture(autouse=True)

@@ -23,14 +23,14 @@ JAN_1, JAN_31 = date(2025, 1, 1), date(2025, 1, 31)
 
 @pytest.fixture(autouse=True)
 def six_percent_on_savings():
-    with override_settings(SAVINGS_ANNUAL_RATE={"savings": Decimal("6.00")}):
+    with override_settings(SAVINGS_ANNUAL_RATE={"SAVINGS": Decimal("6.00")}):
         yield
 
 
 @pytest.fixture
 def saver(db):
     with during(JAN_1, hour=9):
-        customer = CustomerFactory(account_type="savings")
+        customer = CustomerFactory(account_type="SAVINGS")
         fund(customer, "100000.00")
     return customer
 
@@ -87,7 +87,7 @@ def test_month_rounding_is_half_even_on_the_exact_sum():
 
 def test_account_types_without_a_rate_earn_nothing(db):
     with during(JAN_1, hour=9):
-        checking = CustomerFactory(account_type="checking")
+        checking = CustomerFactory(account_type="CHECKING")
         fund(checking, "5000.00")
     close_range(JAN_1, JAN_31)
     assert not InterestAccrual.objects.exists() and not InterestPosting.objects.exists()
@@ -97,7 +97,7 @@ def test_account_types_without_a_rate_earn_nothing(db):
 def test_interest_reaches_a_frozen_account_but_a_closed_one_is_an_error_on_the_run(saver, manager):
     other = None
     with during(JAN_1, hour=9):
-        other = CustomerFactory(account_type="savings")
+        other = CustomerFactory(account_type="SAVINGS")
         fund(other, "1000.00")
     close_range(JAN_1, date(2025, 1, 30))
     Account.objects.filter(pk=saver.account.pk).update(status=Account.Status.FROZEN)

@@ -3,7 +3,7 @@ import importlib
 import pytest
 from django.db import connection
 
-migration = importlib.import_module("accounts.migrations.0004_cache_table_always")
+migration = importlib.import_module("accounts.migrations.0007_cache_table_always")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -14,6 +14,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from accounts.tokens import issue_tokens
 from tests.factories import PASSWORD
 
 pytestmark = [
@@ -41,7 +42,12 @@ def signing_key() -> str:
 
 def test_a_valid_token_works(customer):
     """The control for everything below."""
-    assert get_with(f"Bearer {AccessToken.for_user(customer.user)}").status_code == 200
+    assert get_with(f"Bearer {issue_tokens(customer.user)['access']}").status_code == 200
+
+
+def test_a_signed_token_without_a_session_is_401(customer):
+    """Every token must name a live login session; a genuine signature alone is not enough."""
+    assert get_with(f"Bearer {AccessToken.for_user(customer.user)}").status_code == 401
 
 
 def test_expired_access_token_is_401(customer):
@@ -94,9 +100,9 @@ def test_revoked_tokens_are_401_after_logout(customer):
 
 
 def test_logout_cannot_revoke_someone_elses_refresh_token(customer, other_customer):
-    theirs = str(RefreshToken.for_user(other_customer.user))
+    theirs = issue_tokens(other_customer.user)["refresh"]
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(customer.user)}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(customer.user)['access']}")
     assert client.post("/api/logout/", {"refresh": theirs}, format="json").status_code == 400
     assert APIClient().post("/api/token/refresh/", {"refresh": theirs}, format="json").status_code == 200
 

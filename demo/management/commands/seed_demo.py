@@ -1,5 +1,6 @@
 """Demo data: a manager, three customers with money, a few transfers, a pending and an
-approved loan, four services. Idempotent: every object is found by a natural key (username,
+approved loan, four services, and the web client's two demo logins (`Manager` and
+`Customer`, password 123456a@: its sign-in page has a button for each). Idempotent: every object is found by a natural key (username,
 service name, a "[demo]" transaction description, a loan's purpose) before it is created,
 so a second run changes nothing.
 
@@ -38,26 +39,42 @@ CUSTOMERS = [
     {
         "username": "alice", "first_name": "Alice", "last_name": "Ahmed", "email": "alice@demo.bank",
         "profile": {"mobile_no": "01800000001", "nid": "9000000011", "age": 29, "occupation": "Software engineer",
-                    "monthly_income": Decimal("80000.00"), "account_type": "savings"},
+                    "monthly_income": Decimal("80000.00"), "account_type": "SAVINGS"},
         "opening_deposit": Decimal("50000.00"),
     },
     {
         "username": "bob", "first_name": "Bob", "last_name": "Barua", "email": "bob@demo.bank",
         "profile": {"mobile_no": "01800000002", "nid": "9000000012", "age": 35, "occupation": "Teacher",
-                    "monthly_income": Decimal("45000.00"), "account_type": "checking"},
+                    "monthly_income": Decimal("45000.00"), "account_type": "CHECKING"},
         "opening_deposit": Decimal("20000.00"),
     },
     {
         "username": "carol", "first_name": "Carol", "last_name": "Chowdhury", "email": "carol@demo.bank",
         "profile": {"mobile_no": "01800000003", "nid": "9000000013", "age": 44, "occupation": "Architect",
-                    "monthly_income": Decimal("120000.00"), "account_type": "current"},
+                    "monthly_income": Decimal("120000.00"), "account_type": "CURRENT"},
         "opening_deposit": Decimal("100000.00"),
     },
 ]
+# The web client's sign-in page has a button for each of these, with this password. They are
+# why seed_demo refuses to run with DEBUG off unless told --force.
+CLIENT_DEMO_PASSWORD = "123456a@"
+CLIENT_MANAGER = {
+    "username": "Manager", "first_name": "Demo", "last_name": "Manager", "email": "demo.manager@demo.bank",
+    "profile": {"mobile_no": "01700000002", "nid": "9000000002", "age": 38, "religion": "OTHER"},
+}
+CLIENT_CUSTOMER = {
+    "username": "Customer", "first_name": "Demo", "last_name": "Customer", "email": "demo.customer@demo.bank",
+    "profile": {"mobile_no": "01800000004", "nid": "9000000014", "age": 31, "occupation": "Shop owner",
+                "monthly_income": Decimal("60000.00"), "account_type": "SAVINGS", "religion": "ISLAM"},
+    "opening_deposit": Decimal("25000.00"),
+}
+
 TRANSFERS = [
     ("alice", "bob", Decimal("2500.00"), "[demo] Rent share"),
     ("bob", "carol", Decimal("1200.00"), "[demo] Dinner"),
     ("carol", "alice", Decimal("7500.00"), "[demo] Design invoice"),
+    ("Customer", "alice", Decimal("1500.00"), "[demo] Groceries"),
+    ("bob", "Customer", Decimal("800.00"), "[demo] Shared taxi"),
 ]
 LOANS = {
     "pending": {"customer": "bob", "amount_requested": Decimal("100000.00"), "term_months": 12,
@@ -65,21 +82,29 @@ LOANS = {
     "approved": {"customer": "carol", "amount_requested": Decimal("200000.00"), "term_months": 24,
                  "purpose": "[demo] Home renovation", "amount_approved": Decimal("150000.00")},
 }
+# name, description, display order, picture served from services/static/.
 SERVICES = [
-    ("Savings accounts", "Grow your money with competitive interest and no monthly fees.", 1),
-    ("Personal loans", "Flexible terms from 1 to 60 months, decided within a day.", 2),
-    ("Money transfers", "Send money to any account in the bank instantly, day or night.", 3),
-    ("Online banking", "Check balances, download statements and pay from anywhere.", 4),
+    ("Savings accounts", "Grow your money with competitive interest and no monthly fees.", 1, "services/savings.svg"),
+    ("Personal loans", "Flexible terms from 1 to 60 months, decided within a day.", 2, "services/loans.svg"),
+    ("Money transfers", "Send money to any account in the bank instantly, day or night.", 3,
+     "services/transfers.svg"),
+    ("Online banking", "Check balances, download statements and pay from anywhere.", 4, "services/online.svg"),
 ]
 
 
 class Command(BaseCommand):
     help = (
         "Create demo data (a manager, three customers with money, transfers, a pending and an approved "
-        "loan, four services). Safe to run again: existing demo data is left as it is."
+        "loan, four services, the web client's demo logins Manager and Customer). Safe to run again: "
+        "existing demo data is left as it is. Refuses with DEBUG off unless given --force."
     )
 
     def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true",
+            help="Run even with DEBUG off. The web client's demo logins (Manager, Customer) get their known "
+            "password 123456a@: never on a public deployment.",
+        )
         parser.add_argument(
             "--password",
             help="Password for demo users created by this run (default: a fixed demo password with DEBUG on, "
@@ -87,6 +112,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "DEBUG is off: seed_demo creates users with known passwords (Manager and Customer, "
+                f"{CLIENT_DEMO_PASSWORD}). Run it with --force only where nobody else can log in."
+            )
         password = options["password"] or (DEMO_PASSWORD if settings.DEBUG else secrets.token_urlsafe(12))
         try:
             with transaction.atomic():
@@ -103,15 +133,12 @@ class Command(BaseCommand):
 
     def seed(self, password: str) -> dict:
         report = {"users": []}
-        manager_user = self.user(MANAGER, password, report)
-        if not Manager.objects.filter(user=manager_user).exists():
-            if Customer.objects.filter(user=manager_user).exists():
-                raise CommandError(f"User {manager_user.username!r} exists and is a customer, not a manager.")
-            account_services.create_manager(user=manager_user, **MANAGER["profile"])
+        manager_user = self.manager(MANAGER, password, report)
+        self.manager(CLIENT_MANAGER, CLIENT_DEMO_PASSWORD, report)
 
         customers = {}
-        for spec in CUSTOMERS:
-            user = self.user(spec, password, report)
+        for spec in [*CUSTOMERS, CLIENT_CUSTOMER]:
+            user = self.user(spec, CLIENT_DEMO_PASSWORD if spec is CLIENT_CUSTOMER else password, report)
             customer = Customer.objects.filter(user=user).select_related("account").first()
             if customer is None:
                 if Manager.objects.filter(user=user).exists():
@@ -137,9 +164,13 @@ class Command(BaseCommand):
 
         report["loans"] = self.loans(customers, manager_user)
 
-        for name, description, order in SERVICES:
-            if not Service.objects.filter(name__iexact=name).exists():
-                catalogue.create_service(name=name, description=description, display_order=order)
+        for name, description, order, picture in SERVICES:
+            service = Service.objects.filter(name__iexact=name).first()
+            if service is None:
+                catalogue.create_service(name=name, description=description, display_order=order,
+                                         static_image=picture)
+            elif not service.image and not service.static_image:  # seeded before services had pictures
+                catalogue.update_service(service=service, static_image=picture)
 
         report["customers"] = [
             (c.user.username, a.account_no, a.balance)
@@ -147,6 +178,14 @@ class Command(BaseCommand):
             for a in [Account.objects.get(pk=c.account.pk)]
         ]
         return report
+
+    def manager(self, spec: dict, password: str, report: dict) -> User:
+        user = self.user(spec, password, report)
+        if not Manager.objects.filter(user=user).exists():
+            if Customer.objects.filter(user=user).exists():
+                raise CommandError(f"User {user.username!r} exists and is a customer, not a manager.")
+            account_services.create_manager(user=user, **spec["profile"])
+        return user
 
     def user(self, spec: dict, password: str, report: dict) -> User:
         user = User.objects.filter(username=spec["username"]).first()
@@ -189,7 +228,7 @@ class Command(BaseCommand):
         out = self.stdout
         out.write(self.style.SUCCESS("Demo data ready (the ledger balances)."))
         for username, password in report["users"]:
-            role = "manager" if username == MANAGER["username"] else "customer"
+            role = "manager" if username in (MANAGER["username"], CLIENT_MANAGER["username"]) else "customer"
             shown = password if password else "(existing user: password unchanged, not shown)"
             out.write(f"  {role:<8} username: {username:<8} password: {shown}")
         for username, account_no, balance in report["customers"]:

@@ -19,7 +19,7 @@ def create_cache_table(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0003_user_tokens_valid_after")]
+    dependencies = [("accounts", "0006_manager_application")]
 
     # Reversing leaves the table: 0002's reverse drops it.
     operations = [migrations.RunPython(create_cache_table, migrations.RunPython.noop)]
