@@ -192,7 +192,12 @@ class ReplicaMiddleware:
         state = _RequestState(request=request)
         token = _state.set(state)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
+            if getattr(response, "status_code", None) == 503 and state.used_replica and not state.disabled:
+                # The API's exception handler turned the replica's failure into a 503 (a
+                # transient database error): the primary may well answer.
+                response = self._retry_on_primary(request, state, "503 service_unavailable")
+            return response
         finally:
             _state.reset(token)
 
@@ -200,8 +205,11 @@ class ReplicaMiddleware:
         state = _state.get()
         if state is None or state.disabled or not state.used_replica or not isinstance(exception, DatabaseError):
             return None
+        return self._retry_on_primary(request, state, exception)
+
+    def _retry_on_primary(self, request, state, failure):
         logger.warning("replica failed during %s %s, retrying on the primary: %s", request.method,
-                       request.path, exception)
+                       request.path, failure)
         health.mark_down()
         state.disabled = True
         return self.get_response(request)
