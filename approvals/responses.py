@@ -1,7 +1,18 @@
-from rest_framework import status
+"""What other apps' endpoints answer when four eyes apply: the approvals app's one public
+piece of HTTP (the 202 body and its schema), so no app imports the approvals views or
+serializers."""
+
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from .serializers import ApprovalSerializer
+
+
+class PendingApprovalSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    status = serializers.CharField()
+    approval_id = serializers.IntegerField()
+    approval = ApprovalSerializer()
 
 
 def pending_response(approval) -> Response:

@@ -14,12 +14,5 @@ class ApprovalSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PendingApprovalSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    status = serializers.CharField()
-    approval_id = serializers.IntegerField()
-    approval = ApprovalSerializer()
-
-
 class RejectSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")

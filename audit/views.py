@@ -2,9 +2,9 @@ import django_filters
 from django import forms
 from rest_framework import generics, serializers
 
+from bank_project.api.mixins import CSVExportMixin
 from bank_project.api.pagination import LedgerCursorPagination
 from staff.permissions import HasCapability
-from transactions.views import CSVExportMixin
 
 from .models import AuditEvent
 

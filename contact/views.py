@@ -5,9 +5,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bank_project.api.mixins import CSVExportMixin
 from bank_project.api.throttling import IPScopedRateThrottle
 from staff.permissions import HasCapability
-from transactions.views import CSVExportMixin
 
 from . import selectors, services
 from .serializers import ContactMessageCreateSerializer, ContactMessageSerializer

@@ -5,8 +5,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bank_project.api.mixins import StrictSerializerMixin
+from bank_project.api.parties import PARTY_DETAILS, ManagerOnlyFieldsMixin, party_details
 from bank_project.money import MoneyField, money_output
-from transactions.serializers import PARTY_DETAILS, ManagerOnlyFieldsMixin, party_details
 
 from . import selectors
 from .models import Installment, Loan, Repayment

@@ -12,8 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsCustomer
 from approvals import services as four_eyes
-from approvals.responses import pending_response
-from approvals.serializers import PendingApprovalSerializer
+from approvals.responses import PendingApprovalSerializer, pending_response
 from audit.models import Action
 from audit.services import audited
 from bank_project.api.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently

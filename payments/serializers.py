@@ -3,15 +3,6 @@ from rest_framework import serializers
 from .models import Payment
 
 
-class PaymentStartedSerializer(serializers.ModelSerializer):
-    """A customer's deposit: a pending payment; the browser goes to `payment_url` to pay."""
-
-    class Meta:
-        model = Payment
-        fields = ["id", "reference", "status", "amount", "currency", "payment_url", "expires_at"]
-        read_only_fields = fields
-
-
 class PaymentSerializer(serializers.ModelSerializer):
     account_no = serializers.CharField(source="account.account_no", read_only=True)
     customer_name = serializers.SerializerMethodField()

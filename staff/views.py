@@ -6,8 +6,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Manager, User
 from approvals.models import ApprovalRequest
-from approvals.responses import pending_response
-from approvals.serializers import PendingApprovalSerializer
+from approvals.responses import PendingApprovalSerializer, pending_response
 from approvals.services import submit
 from mfa.permissions import FreshSecondFactor
 

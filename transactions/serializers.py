@@ -1,9 +1,16 @@
 
-from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from bank_project.api.fields import ReportDateField
 from bank_project.api.mixins import StrictSerializerMixin
+from bank_project.api.parties import (
+    PARTY_DETAILS,
+    ManagerOnlyFieldsMixin,
+    customer_caller,
+    holder_name,
+    party_details,
+)
 from bank_project.money import MoneyField, money_output
 
 from .models import Account, Entry, Transaction, is_valid_account_no
@@ -44,54 +51,6 @@ class TransferSerializer(StrictSerializerMixin, serializers.Serializer):
 
 class ReverseSerializer(StrictSerializerMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=200)
-
-
-PARTY_DETAILS = ("name", "image", "account_type", "account_no", "mobile_no", "email")
-
-
-@extend_schema_field({"type": "string", "nullable": True})
-class _HolderNameField(serializers.Field):
-    """The name of the customer holding the account (the field's source); null on a
-    bank-internal account."""
-
-    def to_representation(self, account):
-        return _holder_name(account) if account.customer_id else None
-
-
-def party_details(prefix: str, account_path: str, holder_path: str | None = None) -> type:
-    """A serializer base declaring the six `<prefix>_*` fields the web client's manager pages
-    show for the customer holding the account at `account_path` ("destination", "source",
-    "account"); null on a bank-internal account. Read from select_related rows: no query per row.
-
-    Output only. They are declared optional rather than read-only so that the schema does not
-    list them as required: a customer's rows leave them out (ManagerOnlyFieldsMixin)."""
-    holder = holder_path or f"{account_path}.customer"
-    optional = {"required": False, "default": None, "allow_null": True}
-    attrs = {
-        f"{prefix}_name": _HolderNameField(source=account_path, **optional),
-        f"{prefix}_image": serializers.CharField(source=f"{holder}.image", **optional),
-        f"{prefix}_account_type": serializers.CharField(source=f"{holder}.account_type", **optional),
-        f"{prefix}_account_no": serializers.CharField(source=f"{account_path}.account_no", **optional),
-        f"{prefix}_mobile_no": serializers.CharField(source=f"{holder}.mobile_no", **optional),
-        f"{prefix}_email": serializers.CharField(source=f"{holder}.user.email", **optional),
-    }
-    return type(f"{prefix.title()}Details", (serializers.Serializer,), attrs)
-
-
-class ManagerOnlyFieldsMixin:
-    """Fields listed in `manager_only_fields` are left out for anyone but a manager: a
-    customer never sees another customer's mobile number, email or image."""
-
-    manager_only_fields: tuple = ()
-
-    @property
-    def _readable_fields(self):
-        # Left out before they are read, not after: a customer's row (or a POST's result,
-        # whose accounts are locked bare) costs no query for the holder's profile and user.
-        hidden = ()
-        if self.manager_only_fields and _customer_caller(self.context, managers_only=True) is not None:
-            hidden = self.manager_only_fields
-        return [field for field in super()._readable_fields if field.field_name not in hidden]
 
 
 class _MovementRowSerializer(ManagerOnlyFieldsMixin, serializers.ModelSerializer):
@@ -143,13 +102,6 @@ class WithdrawalRowSerializer(_MovementRowSerializer, party_details("customer", 
         fields = [*_MOVEMENT_FIELDS, *CUSTOMER_DETAILS]
 
 
-def _holder_name(account: Account) -> str:
-    if account.customer_id is None:
-        return account.name
-    user = account.customer.user
-    return user.get_full_name() or user.username
-
-
 class TransferRowSerializer(
     _MovementRowSerializer, party_details("sender", "source"), party_details("recipient", "destination")
 ):
@@ -174,10 +126,10 @@ class TransferRowSerializer(
         ]
 
     def get_sender_name(self, tx) -> str:
-        return _holder_name(tx.source)
+        return holder_name(tx.source)
 
     def get_recipient_name(self, tx) -> str:
-        return _holder_name(tx.destination)
+        return holder_name(tx.destination)
 
 
 class MovementResultMixin(serializers.Serializer):
@@ -222,7 +174,7 @@ class TransactionSerializer(serializers.ModelSerializer):
 
     def to_representation(self, tx):
         data = super().to_representation(tx)
-        user = _customer_caller(self.context)
+        user = customer_caller(self.context)
         if user is not None and tx.performed_by_id != user.pk:
             # Who else moved the money (a teller, the other customer) is a login name: bank-internal.
             data["performed_by"] = None
@@ -240,7 +192,7 @@ class TransactionRowSerializer(TransactionSerializer):
     """
 
     def to_representation(self, row):
-        user = _customer_caller(self.context)
+        user = customer_caller(self.context)
         performed_by = row["performed_by__username"]
         if user is not None and row["performed_by_id"] != user.pk:
             performed_by = None
@@ -260,20 +212,6 @@ class TransactionRowSerializer(TransactionSerializer):
         }
 
 
-def _customer_caller(context, managers_only=False):
-    """The calling user when it is a customer (not a manager); None for managers and internal use.
-
-    With `managers_only`, a call without a request (a POST's result) counts as not a
-    manager's: manager-only details are shown only where a manager is known to ask."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return object() if managers_only else None
-    if user.is_manager:
-        return None
-    return user
-
-
 class EntrySerializer(serializers.ModelSerializer):
     account_no = serializers.CharField(source="account.account_no", read_only=True)
     balance_after = money_output(read_only=True, allow_null=True,
@@ -286,7 +224,7 @@ class EntrySerializer(serializers.ModelSerializer):
 
     def to_representation(self, entry):
         data = super().to_representation(entry)
-        user = _customer_caller(self.context)
+        user = customer_caller(self.context)
         if user is not None and entry.account.customer_id != getattr(getattr(user, "customer", None), "pk", None):
             # The recipient of a transfer sees that it happened, never the sender's balance.
             data["balance_after"] = None
@@ -311,7 +249,7 @@ class AccountSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_holder_name(self, account) -> str:
-        return _holder_name(account)
+        return holder_name(account)
 
 
 class StatementQuerySerializer(serializers.Serializer):

@@ -7,25 +7,24 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsCustomer
 from approvals import services as staff_actions
 from approvals.models import ApprovalRequest
-from approvals.responses import pending_response
-from approvals.serializers import PendingApprovalSerializer
+from approvals.responses import PendingApprovalSerializer, pending_response
 from approvals.services import submit
 from audit.models import Action
 from audit.services import audited, record
 from bank_project.api.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently
+from bank_project.api.mixins import RENDERERS_WITH_CSV, CSVExportMixin
 from bank_project.api.pagination import LedgerCursorPagination
-from bank_project.api.renderers import CSVRenderer, JSONRenderer
+from bank_project.api.renderers import JSONRenderer
 from bank_project.api.throttling import MoneyMovementThrottle
 from mfa.permissions import FreshSecondFactor
 from payments import services as payment_services
-from payments.serializers import PaymentStartedSerializer
+from payments.responses import PaymentStartedSerializer, payment_started_response
 from staff.permissions import HasCapability
 
 from . import selectors, services
@@ -49,8 +48,6 @@ from .serializers import (
     WithdrawalSerializer,
 )
 from .statement_pdf import PDFRenderer, statement_pdf
-
-RENDERERS_WITH_CSV = [JSONRenderer, CSVRenderer] + ([BrowsableAPIRenderer] if settings.DEBUG else [])
 
 
 class MoneyMovementView(generics.ListCreateAPIView):
@@ -136,7 +133,7 @@ class DepositView(MoneyMovementView):
             description=data["description"],
             callback_base_url=settings.PAYMENT_CALLBACK_BASE_URL or request.build_absolute_uri("/"),
         )
-        return Response(PaymentStartedSerializer(payment).data, status=status.HTTP_201_CREATED)
+        return payment_started_response(payment)
 
 
 @extend_schema(parameters=[IDEMPOTENCY_PARAMETER], request=WithdrawalSerializer, responses={201: WithdrawalResultSerializer})
@@ -171,29 +168,6 @@ class BalanceTransferView(MoneyMovementView):
             description=data["description"],
         )
         return _result(TransferResultSerializer, posting, account)
-
-
-class CSVExportMixin:
-    """`?format=csv` exports every row the filters match (up to CSV_EXPORT_MAX_ROWS), unpaginated."""
-
-    renderer_classes = RENDERERS_WITH_CSV
-
-    def paginate_queryset(self, queryset):
-        if getattr(self.request, "accepted_renderer", None) and self.request.accepted_renderer.format == "csv":
-            return None
-        return super().paginate_queryset(queryset)
-
-    def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        if getattr(self.request, "accepted_renderer", None) and self.request.accepted_renderer.format == "csv":
-            return queryset[: settings.CSV_EXPORT_MAX_ROWS]
-        return queryset
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "csv":
-            response["Content-Disposition"] = f'attachment; filename="{self.csv_filename}"'
-        return response
 
 
 class TransactionListView(CSVExportMixin, generics.ListAPIView):
