@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from bank_project.money import money_field
+
 
 def new_payment_reference() -> str:
     # The gateway's merchant transaction id (SSLCommerz allows 30 characters).
@@ -28,7 +30,7 @@ class Payment(models.Model):
     reference = models.CharField(max_length=30, unique=True, default=new_payment_reference, editable=False)
     customer = models.ForeignKey("accounts.Customer", on_delete=models.PROTECT, related_name="payments")
     account = models.ForeignKey("transactions.Account", on_delete=models.PROTECT, related_name="payments")
-    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    amount = money_field()
     currency = models.CharField(max_length=3)
     # The customer's own words, carried onto the ledger deposit.
     description = models.CharField(max_length=255, blank=True, default="")
