@@ -364,7 +364,7 @@ def housekeeping(business_date: date, errors: list) -> dict:
     A hook is a dotted path in CLOSE_OF_BUSINESS_HOOKS to a function `(*, now)` returning what
     it did (a count or a dict of counts). A path that does not import (its app not installed yet)
     is skipped: payments.services.reconcile (issue 12: settle what gateways confirm, expire unpaid
-    pending payments) and the API sessions' purge (issue 11).
+    pending payments) and usersessions.services.purge_expired (issue 11: API sessions).
     """
     now = timezone.now()
     counts = {"idempotency_keys_purged": purge_expired_keys(), "admin_sessions_purged": 0}

@@ -443,7 +443,7 @@ INSTALLMENT_REMINDER_DAYS = env.int("INSTALLMENT_REMINDER_DAYS", default=3)
 # Housekeeping hooks of other apps, each `(*, now)` returning counts; a path that does not import is skipped.
 CLOSE_OF_BUSINESS_HOOKS = env.list("CLOSE_OF_BUSINESS_HOOKS", default=[
     "payments.services.reconcile",  # issue 12: settle what gateways confirm, expire unpaid pending payments
-    "accounts.sessions.purge_ended_sessions",  # issue 11: ended API sessions
+    "usersessions.services.purge_expired",  # issue 11: end idle and too-old API sessions, delete long-ended ones
 ])
 
 # --- Task queue: Celery with Redis as the broker, schedules from django-celery-beat ---------

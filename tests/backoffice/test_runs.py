@@ -144,3 +144,13 @@ def test_a_second_close_while_one_runs_is_refused():
     finally:
         other.close()
     assert close(date(2025, 5, 1))[0].status == "completed"
+
+
+@pytest.mark.django_db
+def test_every_default_housekeeping_hook_imports():
+    """The defaults name real functions: a hook that does not import is skipped silently."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    for path in settings.CLOSE_OF_BUSINESS_HOOKS:
+        assert callable(import_string(path)), path
