@@ -16,6 +16,7 @@ class Action(models.TextChoices):
     LOGIN_FAILED = "auth.login_failed", "Failed login"
     ADMIN_LOGIN = "auth.admin_login", "Admin login"
     PASSWORD_CHANGED = "auth.password_changed", "Password changed"
+    SESSIONS_ENDED = "auth.sessions_ended", "Login sessions ended"
     MFA_ENROLMENT_STARTED = "mfa.enrolment_started", "TOTP enrolment started"
     MFA_ENABLED = "mfa.enabled", "TOTP enabled"
     MFA_STEP_UP = "mfa.step_up", "MFA step-up"

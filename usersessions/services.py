@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from rest_framework import status
 
+from audit.models import Action as AuditAction
+from audit.services import record
 from bank_project.errors import DomainError
 
 from .models import Session
@@ -43,11 +45,22 @@ def check_and_touch(session: Session, now=None) -> None:
         session.last_used_at = now
 
 
+@transaction.atomic
 def end_sessions(sessions, *, reason: str, ended_by=None) -> int:
-    """End every still-open session of the queryset; returns how many were ended."""
-    return sessions.filter(ended_at__isnull=True).update(
+    """End every still-open session of the queryset; returns how many were ended. Each end
+    is a security event: one audit row, in the same database transaction."""
+    open_sessions = sessions.filter(ended_at__isnull=True)
+    ended = list(open_sessions.values_list("pk", "user_id"))
+    if not ended:
+        return 0
+    count = Session.objects.filter(pk__in=[pk for pk, _ in ended], ended_at__isnull=True).update(
         ended_at=timezone.now(), ended_reason=reason, ended_by=ended_by
     )
+    users = sorted({user_id for _, user_id in ended})
+    record(AuditAction.SESSIONS_ENDED, actor=ended_by, target_type="accounts.user",
+           target_id=users[0] if len(users) == 1 else "",
+           after={"reason": reason, "sessions": [pk for pk, _ in ended], "users": users, "ended": count})
+    return count
 
 
 def end_session(*, session_id, reason: str, ended_by=None) -> int:

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Customer
+from mfa.services import require_fresh_factor
 
 from . import selectors, services
 from .models import Session
@@ -42,6 +43,8 @@ class EndSessionView(APIView):
     def post(self, request, pk):
         session = get_object_or_404(selectors.manageable_sessions(request.user), pk=pk)
         reason = Session.EndReason.ENDED_BY_USER if session.user_id == request.user.pk else Session.EndReason.ENDED_BY_MANAGER
+        if reason == Session.EndReason.ENDED_BY_MANAGER:
+            require_fresh_factor(request)  # ending another person's sessions is a risky staff action
         ended = services.end_session(session_id=session.pk, reason=reason, ended_by=request.user)
         return Response({"detail": "Session ended." if ended else "The session had already ended.", "ended": ended})
 
@@ -59,6 +62,7 @@ class LogoutAllView(APIView):
             reason = Session.EndReason.LOGOUT_ALL
         elif request.user.is_manager and Customer.objects.filter(user_id=user_id).exists():
             reason = Session.EndReason.ENDED_BY_MANAGER
+            require_fresh_factor(request)  # ending another person's sessions is a risky staff action
         else:
             raise ValidationError({"user": ["You can end only your own sessions (managers: a customer's)."]})
         ended = services.end_sessions(Session.objects.filter(user_id=user_id), reason=reason, ended_by=request.user)

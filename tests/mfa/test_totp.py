@@ -203,3 +203,25 @@ def test_step_up_is_only_for_enrolled_users(clock, customer_client):
     assert response.status_code == 400
     assert customer_client.post("/api/mfa/totp/confirm/", {"code": "123456"}, format="json").status_code == 409
     assert customer_client.post("/api/mfa/step-up/", {}, format="json").status_code == 400
+
+
+def test_ending_a_customers_sessions_needs_a_code_and_leaves_an_audit_row(clock, mfa_on):
+    from usersessions.models import Session
+
+    customer = CustomerFactory()
+    customer_client = client_for(customer.user)  # the stolen phone's session
+    manager_client = client_for(ManagerFactory().user)
+    device, _ = enrol(manager_client)
+    clock.shift(30)  # the next time step: the enrolment code is spent
+
+    refused = manager_client.post("/api/logout-all/", {"user": customer.user.pk}, format="json")
+    assert refused.status_code == 401 and refused.json()["code"] == "mfa_required"
+    assert customer_client.get("/api/auth/update-profile/").status_code == 200
+
+    ended = manager_client.post("/api/logout-all/", {"user": customer.user.pk}, format="json",
+                                HTTP_X_OTP_CODE=code(device))
+    assert ended.status_code == 200 and ended.json()["ended"] == 1
+    assert customer_client.get("/api/auth/update-profile/").status_code == 401
+    event = AuditEvent.objects.filter(action="auth.sessions_ended").latest("id")
+    assert event.target_id == str(customer.user.pk)
+    assert event.after["reason"] == Session.EndReason.ENDED_BY_MANAGER and event.after["ended"] == 1
