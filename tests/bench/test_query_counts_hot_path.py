@@ -51,7 +51,7 @@ def test_transfer_is_six_statements_locking_both_accounts_at_once(funded_custome
     lock = statements[1]
     if connection.features.has_select_for_update:
         assert "FOR UPDATE" in lock.upper()
-    assert 'ORDER BY "transactions_account"."id" ASC' in lock
+    assert "ORDER BY a.id" in lock
     assert str(funded_customer.account.pk) in lock and other_customer.account.account_no in lock
     assert "transactions_entry" in statements[3]
     assert "transactions_account" in statements[4]
