@@ -12,147 +12,56 @@ starts it all on free ports under a temporary directory, migrates and seeds the 
 (customers scale0.. with the password below), prints the addresses and waits for Ctrl-C.
 Needs: postgresql (initdb, pg_basebackup), pgbouncer, nginx, redis-server.
 initdb, postgres and pgbouncer run as the `postgres` OS user when started as root.
+The start-up code it shares with the fault suite (PostgreSQL, Redis, daemons, the app's
+environment) is bench/local_servers.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
 import http.client
 import json
-import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
+if not __package__:  # run as `python bench/cluster.py`: make `bench.` importable, as under pytest
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-REPO = Path(__file__).resolve().parents[1]
+from bench.local_servers import (
+    APP_ROLE,
+    REPO,
+    Daemon,
+    PgServer,
+    Redis,
+    as_postgres_user,
+    create_bank,
+    free_port,
+    give_to_postgres,
+    pg_bin_dir,
+    program,
+    run,
+    server_env,
+    wait_for,
+)
+from bench.local_servers import missing_programs as _missing_programs
+from bench.local_servers import scratch_dir as _scratch_dir
+
 PASSWORD = "Scale-Out-Bank-2026!"
-APP_ROLE = "bank_app"
-SECRET_KEY = "scale-out-suite-" + "x" * 50
-
-
-def pg_bin_dir() -> str | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return os.path.dirname(found[-1]) if found else None
+# Both servers: the primary streams its WAL to a `pg_basebackup -R` standby that answers reads.
+REPLICATION_SETTINGS = ("-c synchronous_commit=off -c wal_level=replica -c max_wal_senders=4 -c hot_standby=on "
+                        "-c wal_receiver_status_interval=1")
 
 
 def scratch_dir(name: str) -> Path:
-    """A directory the postgres OS user can enter (pytest's tmp_path is private to root)."""
-    path = Path(tempfile.mkdtemp(prefix=f"bank-scaleout-{name}-"))
-    path.chmod(0o755)
-    return path
+    return _scratch_dir(f"bank-scaleout-{name}-")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def as_postgres_user() -> list[str]:
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-
-def run(cmd, **kwargs):
-    try:
-        return subprocess.run(cmd, check=True, capture_output=True, text=True, **kwargs)
-    except subprocess.CalledProcessError as exc:
-        raise RuntimeError(f"{cmd} failed:\n{exc.stdout}\n{exc.stderr}") from exc
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} did not happen within {timeout}s")
-
-
-def server_env(extra: dict | None = None) -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("DATABASE_", "REDIS_URL", "DB_", "GUNICORN_", "WEB_CONCURRENCY",
-                                  "THROTTLE_", "REPLICA_"))}
-    env.update(
-        PATH=f"{os.path.dirname(sys.executable)}:/usr/sbin:{env.get('PATH', '/usr/bin:/bin')}",
-        DJANGO_SETTINGS_MODULE="bank_project.settings",
-        DEBUG="0",
-        SECRET_KEY=SECRET_KEY,
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="0",
-        REQUEST_LOG_LEVEL="WARNING",
-        API_THROTTLE="on",
-        THROTTLE_USER="100000/min",
-        THROTTLE_ANON="100000/min",
-        THROTTLE_MONEY="100000/min",
-        LOGIN_FAILURES_PER_IP="100000",
-    )
-    env.update(extra or {})
-    return env
-
-
-class PgServer:
-    """One PostgreSQL server (primary or standby) in `path`, on a port of its own."""
-
-    def __init__(self, bin_dir: str, path: Path):
-        self.bin = bin_dir
-        self.path = path
-        self.data = path / "data"
-        self.port = free_port()
-        path.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            shutil.chown(path, "postgres")
-
-    def url(self, user=APP_ROLE, dbname="bank") -> str:
-        return f"postgres://{user}@127.0.0.1:{self.port}/{dbname}"
-
-    def connect(self, dbname="bank", user="postgres"):
-        return psycopg.connect(host="127.0.0.1", port=self.port, user=user, dbname=dbname, autocommit=True,
-                               connect_timeout=5)
-
-    def query(self, sql, params=None, dbname="bank"):
-        with self.connect(dbname) as conn:
-            return conn.execute(sql, params).fetchall()
-
-    def start(self, max_connections=60):
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.path} "
-                   f"-c max_connections={max_connections} -c fsync=off -c full_page_writes=off "
-                   "-c synchronous_commit=off -c shared_buffers=32MB -c wal_level=replica "
-                   "-c max_wal_senders=4 -c hot_standby=on -c wal_receiver_status_interval=1")
-        run([*as_postgres_user(), f"{self.bin}/pg_ctl", "-D", str(self.data), "-o", options,
-             "-l", str(self.path / "postgres.log"), "-w", "-t", "30", "start"])
-
-    def stop(self, mode="fast"):
-        subprocess.run([*as_postgres_user(), f"{self.bin}/pg_ctl", "-D", str(self.data), "-m", mode,
-                        "-w", "-t", "30", "stop"], capture_output=True)
-
-    def running(self) -> bool:
-        return (self.data / "postmaster.pid").exists()
-
-
-SEED_SCRIPT = """
-import sys, django
-django.setup()
-from decimal import Decimal
-from onboarding.services import open_customer, register
-from transactions import services as ledger
-count, password, opening = int(sys.argv[1]), sys.argv[2], Decimal(sys.argv[3])
-for n in range(count):
-    user = register(username=f"scale{n}", first_name="Scale", last_name=f"Customer{n}",
-                    email=f"scale{n}@example.com", password=password)
-    customer = open_customer(user=user, mobile_no=f"0181{n:07d}", nid=f"{3000000000 + n}",
-                             age=30, occupation="Tester", monthly_income=Decimal("50000.00"))
-    ledger.deposit(account=customer.account, amount=opening, performed_by=None)
-    print(customer.account.account_no)
-"""
+def missing_programs() -> list[str]:
+    return _missing_programs(("pgbouncer", "nginx", "redis-server"))
 
 
 class ReplicatedDatabase:
@@ -164,24 +73,17 @@ class ReplicatedDatabase:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         root.chmod(0o755)
-        self.primary = PgServer(self.bin, root / "primary")
-        self.standby = PgServer(self.bin, root / "standby")
+        self.primary = PgServer(self.bin, root / "primary", settings=REPLICATION_SETTINGS)
+        self.standby = PgServer(self.bin, root / "standby", settings=REPLICATION_SETTINGS)
         self.customers = customers
         self.opening = opening
         self.account_numbers: list[str] = []
 
     def start(self):
-        run([*as_postgres_user(), f"{self.bin}/initdb", "-D", str(self.primary.data), "-U", "postgres",
-             "--auth=trust", "-E", "UTF8", "--no-sync"])
+        self.primary.initdb()
         self.primary.start()
-        with self.primary.connect("postgres") as admin:
-            admin.execute(f"CREATE ROLE {APP_ROLE} LOGIN")
-            admin.execute(f"CREATE DATABASE bank OWNER {APP_ROLE}")
-        env = server_env({"DATABASE_URL": self.primary.url()})
-        run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env)
-        out = run([sys.executable, "-c", SEED_SCRIPT, str(self.customers), PASSWORD, str(self.opening)],
-                  cwd=REPO, env=env).stdout
-        self.account_numbers = out.split()
+        self.account_numbers = create_bank(self.primary, customers=self.customers, password=PASSWORD,
+                                           opening=self.opening, name="scale")
         run([*as_postgres_user(), f"{self.bin}/pg_basebackup", "-D", str(self.standby.data), "-R",
              "-X", "stream", "-c", "fast", "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres"])
         self.standby.start()
@@ -210,27 +112,7 @@ class ReplicatedDatabase:
         self.standby.query("SELECT pg_wal_replay_resume()")
 
 
-class _Daemon:
-    """A process of ours in a session of its own (stopping it stops its children too)."""
-
-    process: subprocess.Popen | None = None
-    port: int
-
-    def launch(self, cmd: list[str], log: Path, what: str):
-        self.process = subprocess.Popen(cmd, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-        wait_for(lambda: _port_open(self.port), 15, what)
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
-            self.process.wait(10)
-
-    def stop(self):
-        self.kill(signal.SIGTERM)
-
-
-class Gunicorn(_Daemon):
+class Gunicorn(Daemon):
     """One app node: gunicorn with the project's gunicorn.conf.py on a port of its own."""
 
     def __init__(self, root: Path, env: dict, workers: int = 1, name: str = "node"):
@@ -254,6 +136,7 @@ class Gunicorn(_Daemon):
             return request("127.0.0.1", self.port, "GET", "/healthz")[0] == 200
         except OSError:
             return False
+
 
 def request(host, port, method, path, body=None, token=None, headers=None, timeout=20):
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
@@ -283,34 +166,7 @@ def log_in(port, username, host="127.0.0.1") -> str:
     return data["access"]
 
 
-def missing_programs() -> list[str]:
-    missing = [] if pg_bin_dir() else ["postgresql (/usr/lib/postgresql/*/bin/initdb)"]
-    for program in ("pgbouncer", "nginx", "redis-server"):
-        if not (shutil.which(program) or os.path.exists(f"/usr/sbin/{program}")):
-            missing.append(program)
-    return missing
-
-
-def _program(name: str) -> str:
-    return shutil.which(name) or f"/usr/sbin/{name}"
-
-
-class Redis(_Daemon):
-    def __init__(self, root: Path):
-        self.port = free_port()
-        self.root = root
-        self.process = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.launch([_program("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                     "--appendonly", "no", "--dir", str(self.root)], self.root / "redis.log", "redis")
-
-
-class PgBouncer(_Daemon):
+class PgBouncer(Daemon):
     """Transaction pooling in front of the primary (`bank`) and the standby (`bank_replica`)."""
 
     def __init__(self, root: Path, db: ReplicatedDatabase, pool_size: int = 16):
@@ -346,10 +202,8 @@ ignore_startup_parameters = extra_float_digits,options
 admin_users = postgres
 logfile = {self.root}/pgbouncer.log
 """)
-        if os.geteuid() == 0:
-            for path in (self.root, *self.root.iterdir()):
-                shutil.chown(path, "postgres")
-        self.launch([*as_postgres_user(), _program("pgbouncer"), str(self.root / "pgbouncer.ini")],
+        give_to_postgres(self.root, *self.root.iterdir())
+        self.launch([*as_postgres_user(), program("pgbouncer"), str(self.root / "pgbouncer.ini")],
                     self.root / "stdout.log", "pgbouncer")
 
 
@@ -392,7 +246,7 @@ http {{
 """
 
 
-class Nginx(_Daemon):
+class Nginx(Daemon):
     def __init__(self, root: Path, nodes: list):
         self.root = root / "nginx"
         self.root.mkdir(parents=True, exist_ok=True)
@@ -405,14 +259,8 @@ class Nginx(_Daemon):
         servers = "\n".join(f"        server 127.0.0.1:{node.port} max_fails=1 fail_timeout=5s;" for node in self.nodes)
         conf = self.root / "nginx.conf"
         conf.write_text(NGINX_CONF.format(root=self.root, servers=servers, port=self.port))
-        self.launch([_program("nginx"), "-c", str(conf), "-p", str(self.root), "-g", "daemon off;"],
+        self.launch([program("nginx"), "-c", str(conf), "-p", str(self.root), "-g", "daemon off;"],
                     self.root / "stdout.log", "nginx")
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 class Cluster:

@@ -1,11 +1,17 @@
-"""Small helpers shared by the tests: a balance as stored, the SQL a request costs."""
+"""Small helpers shared by the tests: a balance as stored, the SQL a request costs, a
+request by method name, and a snapshot of what staff operations can change."""
 
 from decimal import Decimal
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from transactions.models import Account
+from accounts.models import Manager
+from approvals.models import ApprovalRequest
+from contact.models import ContactMessage
+from loans.models import Loan
+from services.models import Service
+from transactions.models import Account, Transaction
 
 
 def balance(holder) -> Decimal:
@@ -30,4 +36,28 @@ def count_queries(client, path: str, params: dict | None = None) -> int:
         1 for q in queries
         if "bank_cache" not in q["sql"] and "SAVEPOINT" not in q["sql"]
         and not q["sql"].startswith('UPDATE "usersessions_session" SET "last_used_at"')
+    )
+
+
+def call(client, method: str, path: str, body):
+    """`client.<method>(path)`, with `body` as JSON when there is one."""
+    if body is None:
+        return getattr(client, method)(path)
+    return getattr(client, method)(path, body, format="json")
+
+
+def snapshot():
+    """What a refused staff or manager operation must leave as it was: staff and their
+    roles, the ledger, accounts, loans, the catalogue, contact messages, four-eyes requests
+    and customers' profiles. Compare a call's before and after."""
+    return (
+        Manager.objects.count(),
+        Transaction.objects.count(),
+        sorted(Account.objects.values_list("account_no", "status", "balance")),
+        sorted(Loan.objects.values_list("pk", "status")),
+        sorted(Service.objects.values_list("pk", "name", "is_active")),
+        sorted(ContactMessage.objects.values_list("pk", "is_handled")),
+        sorted(ApprovalRequest.objects.values_list("pk", "status")),
+        sorted(Manager.objects.values_list("pk", "age", "user__groups__name")),
+        sorted(Account.objects.filter(customer__isnull=False).values_list("customer__occupation", flat=True)),
     )

@@ -8,21 +8,21 @@ our own (never the shared ones), a load of keyed transfers with retries, and the
 - `Load` drives customers: each keyed transfer is retried with its Idempotency-Key until
   it gets a definite answer; every attempt is recorded (time, latency, status, JSON or not).
 - `check_ledger` runs `audit_ledger` and proves every keyed transfer was applied once.
+
+Starting PostgreSQL and Redis, and the app's environment, come from bench/local_servers.py,
+shared with the cluster script (bench/cluster.py).
 """
 
 from __future__ import annotations
 
-import glob
 import http.client
 import json
 import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -30,201 +30,57 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
+from bench.local_servers import (
+    REPO,
+    PgServer,
+    Redis,
+    create_bank,
+    free_port,
+    give_to_postgres,
+    missing_programs,
+    pg_bin_dir,
+    run,
+    scratch_dir,
+    server_env,
+    wait_for,
+)
 
-REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "Fault-Bank-2026!"
 CUSTOMERS = 12
 OPENING_BALANCE = Decimal("100000.00")
-APP_ROLE = "bank_app"
-
-
-def pg_bin_dir() -> str | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    return os.path.dirname(found[-1]) if found else None
 
 
 def missing_prerequisites() -> list[str]:
-    missing = []
-    if pg_bin_dir() is None:
-        missing.append("PostgreSQL binaries (/usr/lib/postgresql/*/bin)")
-    for program in ("redis-server", "nginx"):
-        if shutil.which(program) is None and not os.path.exists(f"/usr/sbin/{program}"):
-            missing.append(program)
-    return missing
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _as_postgres_user() -> list[str]:
-    """initdb and postgres refuse to run as root (CI runs as root)."""
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-
-def _run(cmd, **kwargs):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kwargs)
-
-
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} did not happen within {timeout}s")
-
-
-def _server_env(extra: dict | None = None) -> dict:
-    env = {
-        key: value for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_URL", "REDIS_URL", "DB_", "GUNICORN_", "WEB_CONCURRENCY", "THROTTLE_"))
-    }
-    env.update(
-        PATH=f"{os.path.dirname(sys.executable)}:/usr/sbin:{env.get('PATH', '/usr/bin:/bin')}",
-        DJANGO_SETTINGS_MODULE="bank_project.settings",
-        DEBUG="0",
-        SECRET_KEY="fault-suite-" + "x" * 50,
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="0",
-        REQUEST_LOG_LEVEL="WARNING",
-        # Throttles stay on (they must fail open when Redis fails) with rates the load never reaches.
-        API_THROTTLE="on",
-        THROTTLE_USER="100000/min",
-        THROTTLE_ANON="100000/min",
-        THROTTLE_MONEY="100000/min",
-        LOGIN_FAILURES_PER_IP="100000",
-    )
-    env.update(extra or {})
-    return env
+    return missing_programs(("redis-server", "nginx"))
 
 
 class ClusterTemplate:
-    """initdb + migrate + seed, once; stopped, ready to copy."""
+    """initdb + migrate + seed (customers fault0..), once; stopped, ready to copy (`data`)."""
 
     def __init__(self, root: Path):
         self.root = root
-        self.data = root / "template"
         self.bin = pg_bin_dir()
+        self.data = root / "template" / "data"
 
     def build(self):
         self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "postgres")
-        _run([*_as_postgres_user(), f"{self.bin}/initdb", "-D", str(self.data), "-U", "postgres",
-              "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"])
-        cluster = Cluster(self, self.root / "seed", copy=False)
-        cluster.data = self.data
-        cluster.start()
+        give_to_postgres(self.root)
+        server = PgServer(self.bin, self.data.parent)
+        server.initdb()
+        server.start()
         try:
-            admin = cluster.admin_connection()
-            admin.execute(f"CREATE ROLE {APP_ROLE} LOGIN")
-            admin.execute(f"CREATE DATABASE bank OWNER {APP_ROLE}")
-            admin.close()
-            env = _server_env({"DATABASE_URL": cluster.app_url})
-            _run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env)
-            _run([sys.executable, "-c", SEED_SCRIPT, str(CUSTOMERS), PASSWORD, str(OPENING_BALANCE)],
-                 cwd=REPO, env=env)
+            create_bank(server, customers=CUSTOMERS, password=PASSWORD, opening=OPENING_BALANCE, name="fault")
         finally:
-            cluster.stop()
+            server.stop()
 
 
-SEED_SCRIPT = """
-import sys, django
-django.setup()
-from decimal import Decimal
-from onboarding.services import open_customer, register
-from transactions import services as ledger
-count, password, opening = int(sys.argv[1]), sys.argv[2], Decimal(sys.argv[3])
-for n in range(count):
-    user = register(username=f"fault{n}", first_name="Fault", last_name=f"Customer{n}",
-                    email=f"fault{n}@example.com", password=password)
-    customer = open_customer(user=user, mobile_no=f"0171{n:07d}", nid=f"{2000000000 + n}",
-                             age=30, occupation="Tester", monthly_income=Decimal("50000.00"))
-    ledger.deposit(account=customer.account, amount=opening, performed_by=None)
-"""
+class Cluster(PgServer):
+    """A copy of the template: a PostgreSQL cluster of this test's own, on its own port."""
 
-
-class Cluster:
-    """A PostgreSQL cluster of this test's own, on its own port."""
-
-    def __init__(self, template: ClusterTemplate, path: Path, copy: bool = True, max_connections: int = 40):
-        self.template = template
-        self.path = path
-        self.data = path / "data"
-        self.port = free_port()
-        self.max_connections = max_connections
-        if copy:
-            path.mkdir(parents=True, exist_ok=True)
-            _run(["cp", "-a", str(template.data), str(self.data)])
-        if os.geteuid() == 0:
-            path.mkdir(parents=True, exist_ok=True)
-            shutil.chown(path, "postgres")
-
-    @property
-    def app_url(self) -> str:
-        return f"postgres://{APP_ROLE}@127.0.0.1:{self.port}/bank"
-
-    def admin_connection(self, dbname="postgres"):
-        return psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=dbname, autocommit=True)
-
-    def start(self):
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.path} "
-                   f"-c max_connections={self.max_connections} -c fsync=off -c full_page_writes=off "
-                   "-c shared_buffers=32MB")
-        _run([*_as_postgres_user(), f"{self.template.bin}/pg_ctl", "-D", str(self.data), "-o", options,
-              "-l", str(self.path / "postgres.log"), "-w", "-t", "30", "start"])
-
-    def stop(self, mode="fast"):
-        subprocess.run([*_as_postgres_user(), f"{self.template.bin}/pg_ctl", "-D", str(self.data), "-m", mode,
-                        "-w", "-t", "30", "stop"], capture_output=True)
-
-    def query(self, sql, params=None):
-        with self.admin_connection("bank") as conn:
-            return conn.execute(sql, params).fetchall()
-
-
-class RedisServer:
-    def __init__(self, path: Path):
-        self.port = free_port()
-        self.path = path
-        self.process = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.path)],
-            stdout=subprocess.DEVNULL,
-        )
-        _wait_for(self._answers, 10, "redis start")
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.terminate()
-            self.process.wait(10)
-
-    def freeze(self):
-        self.process.send_signal(signal.SIGSTOP)
-
-    def thaw(self):
-        self.process.send_signal(signal.SIGCONT)
+    def __init__(self, template: ClusterTemplate, path: Path, max_connections: int = 40):
+        super().__init__(template.bin, path, max_connections=max_connections)
+        run(["cp", "-a", str(template.data), str(self.data)])
 
 
 class Server:
@@ -233,7 +89,7 @@ class Server:
     def __init__(self, path: Path, env: dict):
         self.port = free_port()
         self.path = path
-        self.env = _server_env({"PORT": str(self.port), "SERVE_RUN_DIR": str(path / "serve"), **env})
+        self.env = server_env({"PORT": str(self.port), "SERVE_RUN_DIR": str(path / "serve"), **env})
         self.process = None
         self.log = None
 
@@ -242,7 +98,7 @@ class Server:
         self.process = subprocess.Popen([str(REPO / "deploy" / "serve")], cwd=REPO, env=self.env,
                                         stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            _wait_for(lambda: get(self.port, "/readyz")[0] == 200, 60, "server ready")
+            wait_for(lambda: get(self.port, "/readyz")[0] == 200, 60, "server ready")
         except TimeoutError:
             self.log.flush()
             raise TimeoutError((self.path / "server.log").read_text()[-3000:]) from None
@@ -286,13 +142,11 @@ class Stack:
 
     def __init__(self, template: ClusterTemplate, *, server_env: dict | None = None, max_connections: int = 40,
                  with_redis: bool = True):
-        self.path = Path(tempfile.mkdtemp(prefix="bank-fault-", dir=template.root))
-        self.path.chmod(0o755)  # nginx's workers (another user when run as root) reach the socket
-        if os.geteuid() == 0:
-            shutil.chown(self.path, "postgres")
+        self.path = scratch_dir("bank-fault-", template.root)  # nginx's workers (another user as root) enter it
+        give_to_postgres(self.path)
         self.cluster = Cluster(template, self.path / "pg", max_connections=max_connections)
-        self.redis = RedisServer(self.path) if with_redis else None
-        env = {"DATABASE_URL": self.cluster.app_url, "WEB_CONCURRENCY": "4", **(server_env or {})}
+        self.redis = Redis(self.path) if with_redis else None
+        env = {"DATABASE_URL": self.cluster.url(), "WEB_CONCURRENCY": "4", **(server_env or {})}
         if self.redis:
             env["REDIS_URL"] = self.redis.url
         self.server = Server(self.path, env)
@@ -506,7 +360,7 @@ def login_accounts(stack: Stack) -> dict[str, str]:
 def check_ledger(stack: Stack, load: Load) -> dict:
     """audit_ledger exits 0, and every keyed transfer answered 201 was applied exactly once."""
     # As the superuser: the app's role may have every connection it is allowed (its workers').
-    env = _server_env({"DATABASE_URL": stack.cluster.app_url.replace(APP_ROLE, "postgres"), "DB_POOL_MAX_SIZE": "0"})
+    env = server_env({"DATABASE_URL": stack.cluster.url(user="postgres"), "DB_POOL_MAX_SIZE": "0"})
     audit = subprocess.run([sys.executable, "manage.py", "audit_ledger"], cwd=REPO, env=env,
                            capture_output=True, text=True)
     assert audit.returncode == 0, audit.stdout + audit.stderr

@@ -1,4 +1,5 @@
-"""The scale-out suites drive the repository's own cluster script (bench/cluster.py)."""
+"""The scale-out suites drive the repository's own cluster script (bench/cluster.py) and the
+start-up code it shares with the fault suite (bench/local_servers.py)."""
 
 from bench.cluster import (  # noqa: F401
     PASSWORD,
@@ -7,8 +8,7 @@ from bench.cluster import (  # noqa: F401
     ReplicatedDatabase,
     log_in,
     missing_programs,
-    pg_bin_dir,
     request,
     scratch_dir,
-    server_env,
 )
+from bench.local_servers import pg_bin_dir, server_env  # noqa: F401

@@ -9,12 +9,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Manager
-from contact.models import ContactMessage
 from loans.models import Loan
 from services.models import Service
 from tests.conftest import approve, client_for
 from tests.factories import ManagerFactory
-from transactions.models import Account, Transaction
+from tests.helpers import call, snapshot
+from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -62,24 +62,6 @@ def bank(bank):
 
     bank.new_user = UserFactory()  # a user with no profile: what POST /api/manager/ would promote
     return bank
-
-
-def snapshot():
-    return (
-        Manager.objects.count(),
-        Transaction.objects.count(),
-        sorted(Account.objects.values_list("account_no", "status", "balance")),
-        sorted(Loan.objects.values_list("pk", "status")),
-        sorted(Service.objects.values_list("pk", "name", "is_active")),
-        sorted(ContactMessage.objects.values_list("pk", "is_handled")),
-        list(Manager.objects.values_list("pk", "age")),
-    )
-
-
-def call(client, method, path, body):
-    if body is None:
-        return getattr(client, method)(path)
-    return getattr(client, method)(path, body, format="json")
 
 
 def test_customer_gets_403_on_every_manager_operation_and_nothing_changes(bank):

@@ -10,20 +10,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from accounts.models import Manager
 from approvals.models import ApprovalRequest
 from audit.models import AuditEvent
 from contact import services as inbox
-from contact.models import ContactMessage
 from loans import services as loans
-from loans.models import Loan
 from services import services as catalogue
-from services.models import Service
 from staff.capabilities import AUDITOR, BRANCH_MANAGER, LOAN_OFFICER, ROLES, TELLER
 from tests.factories import CustomerFactory, ManagerFactory, UserFactory, fund
-from tests.security.test_api5_broken_function_level_authorization import call
+from tests.helpers import call, snapshot
 from transactions import services as ledger
-from transactions.models import Account, Transaction
+from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -98,20 +94,6 @@ def allowed(role, capability) -> bool:
     if capability is None:  # checking four-eyes requests: some checker capability
         return bool({"reverse_transaction", "decide_large_loan", "unfreeze_account", "manage_staff"} & set(ROLES[role]))
     return capability in ROLES[role]
-
-
-def snapshot():
-    return (
-        Manager.objects.count(),
-        Transaction.objects.count(),
-        sorted(Account.objects.values_list("account_no", "status", "balance")),
-        sorted(Loan.objects.values_list("pk", "status")),
-        sorted(Service.objects.values_list("pk", "name", "is_active")),
-        sorted(ContactMessage.objects.values_list("pk", "is_handled")),
-        sorted(ApprovalRequest.objects.values_list("pk", "status")),
-        sorted(Manager.objects.values_list("pk", "age", "user__groups__name")),
-        sorted(Account.objects.filter(customer__isnull=False).values_list("customer__occupation", flat=True)),
-    )
 
 
 ENDPOINT_COUNT = 35
