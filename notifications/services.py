@@ -2,8 +2,9 @@
 
 `notify` is called by the services that move money or decide loans, inside their database
 transaction: the row commits or rolls back with the change. After the commit it asks the
-task queue to deliver it; if the broker is down that is logged and the row stays pending
-for the next sweep (`deliver_pending`), which a worker runs every minute.
+task queue to deliver the new rows soon (`enqueue_delivery`, at most once a second per
+process); if the broker is down that is logged and the row stays pending for the next
+sweep (`deliver_pending`), which a worker runs every minute.
 """
 
 import logging
@@ -26,6 +27,11 @@ SWEEP_BATCH = 200
 # requests would otherwise each wait out the connect timeout. The sweep delivers meanwhile.
 BROKER_RETRY_SECONDS = 30
 _broker_down_until = 0.0
+# One request for delivery covers every row committed before it runs: a process asks at most
+# once per this many seconds, and the task runs that long after being asked. Publishing a
+# task per notification cost a fifth of a transfer's Python CPU (docs/benchmarks.md).
+DELIVERY_DELAY_SECONDS = 1.0
+_next_request_at = 0.0
 
 
 def notify(*, user, kind: str, event: str, subject: str, body: str) -> None:
@@ -40,25 +46,35 @@ def notify(*, user, kind: str, event: str, subject: str, body: str) -> None:
         [Notification(user=user, kind=kind, event=event[:100], subject=subject[:200], body=body)],
         ignore_conflicts=True,
     )
-    user_id = user.pk
-    transaction.on_commit(lambda: enqueue_delivery(user_id=user_id, kind=kind, event=event[:100]))
+    transaction.on_commit(enqueue_delivery)
 
 
-def enqueue_delivery(*, user_id: int, kind: str, event: str) -> bool:
-    """Hand the delivery to the worker. Never raises: without a broker the row waits for the sweep."""
-    global _broker_down_until
-    from .tasks import deliver_notification
+def enqueue_delivery() -> bool:
+    """Ask the worker to deliver the outbox rows committed so far (`deliver_new`), soon.
 
-    if time.monotonic() < _broker_down_until:
+    Called after a commit that wrote one. The task runs DELIVERY_DELAY_SECONDS after it is
+    asked for, so a process that asked less than that long ago need not ask again: the
+    task it asked for has not started yet and will find this row. (A worker whose clock runs
+    ahead of this node's may start it early; the minute sweep then delivers what it missed.)
+    Never raises: without a broker the row waits for the sweep.
+    """
+    global _broker_down_until, _next_request_at
+    from .tasks import deliver_new_notifications
+
+    now = time.monotonic()
+    if now < _broker_down_until:
         return False
+    eager = deliver_new_notifications.app.conf.task_always_eager  # tests: it ran already, nothing is waiting
+    if now < _next_request_at and not eager:
+        return True
     try:
-        deliver_notification.delay(user_id, kind, event)
+        deliver_new_notifications.apply_async(countdown=DELIVERY_DELAY_SECONDS)
     except Exception as exc:  # the broker is down or unreachable: the outbox keeps the row
         _broker_down_until = time.monotonic() + BROKER_RETRY_SECONDS
-        logger.warning("notification %s/%s for user %s not enqueued (%s: %s); the sweep will deliver it; "
-                       "no enqueue from this process for %ss", kind, event, user_id, type(exc).__name__, exc,
-                       BROKER_RETRY_SECONDS)
+        logger.warning("notifications not enqueued (%s: %s); the sweep will deliver them; "
+                       "no enqueue from this process for %ss", type(exc).__name__, exc, BROKER_RETRY_SECONDS)
         return False
+    _next_request_at = now + DELIVERY_DELAY_SECONDS
     return True
 
 
@@ -112,10 +128,15 @@ def deliver_event(*, user_id: int, kind: str, event: str) -> str:
     return "missing" if notification_id is None else deliver(notification_id)
 
 
-def deliver_pending(*, limit: int = SWEEP_BATCH) -> dict:
-    """Deliver the oldest pending notifications (those whose enqueue failed, or whose send did)."""
+def deliver_pending(*, limit: int = SWEEP_BATCH, untried_only: bool = False) -> dict:
+    """Deliver the oldest pending notifications (those whose enqueue failed, or whose send did).
+
+    `untried_only`: only rows no send has been tried for yet (what `enqueue_delivery` asks
+    for): a failed send is retried by the minute sweep, not within the second."""
     outcomes: dict[str, int] = {}
     pending = Notification.objects.filter(email_status=Notification.EmailStatus.PENDING).order_by("id")
+    if untried_only:
+        pending = pending.filter(email_attempts=0)
     for notification_id in pending.values_list("pk", flat=True)[:limit]:
         outcome = deliver(notification_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1

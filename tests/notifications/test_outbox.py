@@ -32,8 +32,8 @@ def test_a_transfers_recipient_gets_exactly_one_email(funded_customer, other_cus
                                                       django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         assert send_transfer(funded_customer, other_customer).status_code == 201
-    assert len(mail.outbox) == 1
-    email = mail.outbox[0]
+    # The delivery that follows a commit sends every untried row: the funding deposit's too.
+    [email] = [m for m in mail.outbox if m.to == [other_customer.user.email]]
     assert email.to == [other_customer.user.email]
     assert "25.00" in email.subject and other_customer.account.account_no[-4:] in email.body
     notification = Notification.objects.get(user=other_customer.user)
@@ -70,12 +70,13 @@ def test_with_the_broker_down_the_movement_succeeds_and_the_row_waits_for_the_sw
                             broker_connection_timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT,
                             task_publish_retry=False)
 
-    @unreachable.task(name="notifications.deliver", shared=False)
-    def task(user_id, kind, event):
+    @unreachable.task(name="notifications.deliver_new", shared=False)
+    def task():
         raise AssertionError("never runs: nothing can receive it")
 
-    monkeypatch.setattr(tasks, "deliver_notification", task)
+    monkeypatch.setattr(tasks, "deliver_new_notifications", task)
     monkeypatch.setattr(services, "_broker_down_until", 0.0)
+    monkeypatch.setattr(services, "_next_request_at", 0.0)
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
         response = send_transfer(funded_customer, other_customer)
@@ -84,12 +85,51 @@ def test_with_the_broker_down_the_movement_succeeds_and_the_row_waits_for_the_sw
     assert "not enqueued (OperationalError" in caplog.text
     # The next requests of this process do not wait on the dead broker again for a while.
     caplog.clear()
-    assert services.enqueue_delivery(user_id=other_customer.user.pk, kind="money_received", event="x") is False
+    assert services.enqueue_delivery() is False
     assert caplog.text == ""
     notification = Notification.objects.get(user=other_customer.user)
     assert notification.email_status == "pending" and mail.outbox == []
     assert services.deliver_pending() == {"sent": 2}  # the funding deposit's and the transfer's
     assert sorted(m.to[0] for m in mail.outbox) == sorted([funded_customer.user.email, other_customer.user.email])
+
+
+class RecordingTask:
+    """Stands in for the deliver_new task on a real (not eager) queue: records each request."""
+
+    def __init__(self):
+        self.requests = []
+        self.app = Celery("recording", broker="memory://", set_as_current=False)
+
+    def apply_async(self, countdown=None):
+        self.requests.append(countdown)
+
+
+def test_delivery_is_asked_for_at_most_once_a_second_per_process_and_runs_after_the_commits_it_covers(
+    funded_customer, other_customer, django_capture_on_commit_callbacks, monkeypatch
+):
+    task, clock = RecordingTask(), [1000.0]
+    monkeypatch.setattr(tasks, "deliver_new_notifications", task)
+    monkeypatch.setattr(services.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(services, "_next_request_at", 0.0)
+    for _ in range(3):  # three transfers within the second: one request, run a second later
+        with django_capture_on_commit_callbacks(execute=True):
+            assert send_transfer(funded_customer, other_customer, "1.00").status_code == 201
+        clock[0] += 0.3
+    assert task.requests == [services.DELIVERY_DELAY_SECONDS]
+    clock[0] += 0.2  # the requested delivery has started by now: the next commit asks again
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_transfer(funded_customer, other_customer, "1.00").status_code == 201
+    assert task.requests == [services.DELIVERY_DELAY_SECONDS] * 2
+    # What the requested task does: every untried row, once each.
+    assert services.deliver_pending(untried_only=True) == {"sent": 5}  # the funding deposit's and 4 transfers'
+
+
+def test_the_requested_delivery_leaves_failed_sends_to_the_minute_sweep(customer):
+    services.notify(user=customer.user, kind="money_received", event="transaction-TX9", subject="s", body="b")
+    with override_settings(EMAIL_BACKEND="tests.notifications.failing_backend.EmailBackend"):
+        assert services.deliver_pending(untried_only=True) == {"error": 1}
+    assert services.deliver_pending(untried_only=True) == {}
+    assert services.deliver_pending() == {"sent": 1}
 
 
 def test_a_failed_send_is_retried_by_the_sweep_and_given_up_after_five_tries(customer):
