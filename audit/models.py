@@ -37,6 +37,7 @@ class Action(models.TextChoices):
     APPROVAL_APPROVED = "approval.approved", "Four-eyes request approved and executed"
     APPROVAL_REJECTED = "approval.rejected", "Four-eyes request rejected"
     APPROVAL_FAILED = "approval.failed", "Four-eyes request approved but refused on execution"
+    CLOSE_OF_BUSINESS = "backoffice.close_of_business", "Close of business run"
 
 
 class AuditEvent(models.Model):
