@@ -38,6 +38,9 @@ class Action(models.TextChoices):
     APPROVAL_REJECTED = "approval.rejected", "Four-eyes request rejected"
     APPROVAL_FAILED = "approval.failed", "Four-eyes request approved but refused on execution"
     CLOSE_OF_BUSINESS = "backoffice.close_of_business", "Close of business run"
+    PAYMENT_HELD = "payment.held", "High-risk payment held for review"
+    PAYMENT_RELEASED = "payment.released", "Held payment released and credited"
+    PAYMENT_REFUSED = "payment.refused", "Held payment refused"
 
 
 class AuditEvent(models.Model):

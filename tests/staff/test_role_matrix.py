@@ -17,10 +17,12 @@ from contact import services as inbox
 from contact.models import ContactMessage
 from loans import services as loans
 from loans.models import Loan
+from payments.models import Payment
 from services import services as catalogue
 from services.models import Service
 from staff.capabilities import AUDITOR, BRANCH_MANAGER, LOAN_OFFICER, ROLES, TELLER
 from tests.factories import CustomerFactory, ManagerFactory, UserFactory, fund
+from tests.payments.conftest import held
 from tests.security.test_api5_broken_function_level_authorization import call
 from transactions import services as ledger
 from transactions.models import Account, Transaction
@@ -47,7 +49,7 @@ def bank(db, settings):
     )
     return SimpleNamespace(customer=customer, frozen=frozen, loan=loan, service=service, message=message,
                            tx=Transaction.objects.filter(kind="deposit").first(), other=other, approval=approval,
-                           new_user=UserFactory())
+                           new_user=UserFactory(), held=held(customer, "20.00"))
 
 
 def endpoints(bank):
@@ -91,6 +93,8 @@ def endpoints(bank):
         ("manage_staff", "patch", f"/api/manager/{bank.other.pk}/", {"age": 50}),
         ("manage_staff", "post", f"/api/staff/{bank.other.user.pk}/role/", {"role": "teller"}),
         ("read_audit", "get", "/api/staff/", None),  # manage_staff or read_audit
+        ("review_payments", "post", f"/api/payments/{bank.held.pk}/release/", {}),
+        ("review_payments", "post", f"/api/payments/{bank.held.pk}/refuse/", {"reason": "stolen card"}),
     ]
 
 
@@ -111,10 +115,11 @@ def snapshot():
         sorted(ApprovalRequest.objects.values_list("pk", "status")),
         sorted(Manager.objects.values_list("pk", "age", "user__groups__name")),
         sorted(Account.objects.filter(customer__isnull=False).values_list("customer__occupation", flat=True)),
+        sorted(Payment.objects.values_list("pk", "status")),
     )
 
 
-ENDPOINT_COUNT = 35
+ENDPOINT_COUNT = 37
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
