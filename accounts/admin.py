@@ -1,16 +1,33 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from bank_project.admin_site import ManagerAdminMixin, apply_to_each, is_manager
 
 from . import services
 from .models import Customer, Manager, ManagerApplication, User
 
+
 # Users (and with them is_staff / is_superuser) stay with superusers: a manager must not be
 # able to make anyone, themselves included, a superuser.
-admin.site.register(User, DjangoUserAdmin)
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    def user_change_password(self, request, id, form_url=""):
+        # Django's view saves the form; whether it did is whether the stored hash changed
+        # (every save salts anew, the same password too). The new password, its audit row
+        # and the end of the user's sessions commit together or not at all.
+        with transaction.atomic():
+            user = self.get_object(request, unquote(id)) if request.method == "POST" else None
+            before = user.password if user is not None else None
+            response = super().user_change_password(request, id, form_url)
+            if user is not None:
+                user.refresh_from_db(fields=["password"])
+                if user.password != before:
+                    services.password_set_by_staff(user=user, by=request.user)
+        return response
 
 
 @admin.register(Customer)

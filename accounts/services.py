@@ -141,6 +141,19 @@ def change_password(*, user: User, old_password: str, new_password: str, session
     return session or session_services.open_session(user=user)
 
 
+@transaction.atomic
+def password_set_by_staff(*, user: User, by) -> int:
+    """What follows a password that staff set for `user` (the admin's change-password form,
+    which has saved it in the same transaction): the audit row, the user told, and every
+    login session of the user ended by `by`. A password set for someone is a reset (after a
+    takeover, or to shut password login off), so no session made with the old one goes on.
+    Returns how many sessions ended."""
+    record(Action.PASSWORD_CHANGED, actor=by, target=user,
+           after={"set_by_staff": True, "usable": user.has_usable_password()})
+    notifications.password_changed(user=user)
+    return session_services.end_other_sessions(user=user, ended_by=by)
+
+
 # --- Manager applications: a user asks, another manager decides -----------------------------
 
 

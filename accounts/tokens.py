@@ -11,7 +11,10 @@ and for good: the database, not a cache, holds the truth.
 
 from datetime import timedelta
 
+import jwt
 from django.conf import settings
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 SESSION_CLAIM = "sid"
@@ -33,3 +36,33 @@ def issue_tokens(user, session=None) -> dict:
         "access": str(access), "refresh": str(refresh), "token": str(client_token), "user_id": user.pk,
         "role": user.role, "session_id": session.pk,
     }
+
+
+def signed_session(raw: str | None, token_class) -> tuple[int, int] | None:
+    """(user id, session id) of a `token_class` token this server signed, expired or not;
+    None for anything else (malformed, forged, the other token type, no session).
+
+    For logout only: a token that has expired can no longer act, but it still proves which
+    session it belongs to, and ending that session is all logout does with it. Refusing it
+    would leave the session alive (a Bearer client's access token expires long before its
+    session does)."""
+    if not raw:
+        return None
+    backend = token_backend
+    try:
+        payload = jwt.decode(
+            raw,
+            backend.get_verifying_key(raw),
+            algorithms=[backend.algorithm],
+            audience=backend.audience,
+            issuer=backend.issuer,
+            options={"verify_aud": backend.audience is not None, "verify_exp": False},
+        )
+    except (jwt.InvalidTokenError, ValueError):
+        return None
+    if payload.get(api_settings.TOKEN_TYPE_CLAIM) != token_class.token_type:
+        return None
+    try:
+        return int(payload[api_settings.USER_ID_CLAIM]), int(payload[SESSION_CLAIM])
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -5,7 +5,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
@@ -40,7 +39,7 @@ from .serializers import (
     RegisterSerializer,
     RejectApplicationSerializer,
 )
-from .tokens import SESSION_CLAIM, issue_tokens
+from .tokens import issue_tokens, signed_session
 
 
 class RegisterView(APIView):
@@ -80,24 +79,11 @@ class LoginView(APIView):
         return Response(issue_tokens(user, session))
 
 
-def _session_of(raw: str | None, token_class) -> tuple[int, int] | None:
-    """(user id, session id) of a token that is genuine and unexpired; None for anything else."""
-    if not raw:
-        return None
-    try:
-        token = token_class(raw)
-    except TokenError:
-        return None
-    user_id, session_id = token.get("user_id"), token.get(SESSION_CLAIM)
-    if user_id is None or session_id is None:
-        return None
-    return int(user_id), int(session_id)
-
-
 class LogoutView(APIView):
     """Ends the session of the token in the Authorization header and, when sent, of the
-    refresh token: all its tokens stop working. A token that is expired, ended or malformed
-    has nothing left to end: still 200, so a client can always sign out."""
+    refresh token: all its tokens stop working. A genuine token ends its session even when
+    it has expired (accounts.tokens.signed_session). A token that is ended, forged or
+    malformed has nothing left to end: still 200, so a client can always sign out."""
 
     permission_classes = [permissions.AllowAny]
     authentication_classes = []  # a dead token must not make this a 401
@@ -108,8 +94,8 @@ class LogoutView(APIView):
         serializer.is_valid(raise_exception=True)
         header = request.META.get("HTTP_AUTHORIZATION", "").split()
         raw_access = header[1] if len(header) == 2 and header[0] in ("Bearer", "Token") else None
-        caller = _session_of(raw_access, AccessToken)
-        refresh = _session_of(serializer.validated_data.get("refresh"), RefreshToken)
+        caller = signed_session(raw_access, AccessToken)
+        refresh = signed_session(serializer.validated_data.get("refresh"), RefreshToken)
         if caller and refresh and refresh[0] != caller[0]:
             return Response({"refresh": ["This refresh token is not yours."]}, status=status.HTTP_400_BAD_REQUEST)
         ended = 0

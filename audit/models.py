@@ -37,6 +37,10 @@ class Action(models.TextChoices):
     APPROVAL_APPROVED = "approval.approved", "Four-eyes request approved and executed"
     APPROVAL_REJECTED = "approval.rejected", "Four-eyes request rejected"
     APPROVAL_FAILED = "approval.failed", "Four-eyes request approved but refused on execution"
+    CLOSE_OF_BUSINESS = "backoffice.close_of_business", "Close of business run"
+    PAYMENT_HELD = "payment.held", "High-risk payment held for review"
+    PAYMENT_RELEASED = "payment.released", "Held payment released and credited"
+    PAYMENT_REFUSED = "payment.refused", "Held payment refused"
 
 
 class AuditEvent(models.Model):

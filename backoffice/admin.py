@@ -26,7 +26,7 @@ class CloseOfBusinessRunAdmin(ReadOnlyAdminMixin, ManagerAdminMixin, admin.Model
     def rerun_selected(self, request, queryset):
         for business_date in sorted(set(queryset.values_list("business_date", flat=True))):
             try:
-                runs = close_through(target=business_date, trigger="admin")
+                runs = close_through(target=business_date, trigger="admin", by=request.user)
             except DomainError as exc:
                 self.message_user(request, f"{business_date}: {exc.message}", messages.ERROR)
                 continue

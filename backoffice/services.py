@@ -32,6 +32,8 @@ from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from audit.models import Action as AuditAction
+from audit.services import record
 from bank_project.api.idempotency import purge_expired_keys
 from bank_project.errors import Conflict, DomainError
 from bank_project.money import CENT, ZERO
@@ -409,8 +411,9 @@ def _exclusive():
             cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
 
 
-def close_business_day(*, business_date: date, trigger: str) -> CloseOfBusinessRun:
-    """Run every job for one date and record the run. Call through close_through (it holds the lock)."""
+def close_business_day(*, business_date: date, trigger: str, by=None) -> CloseOfBusinessRun:
+    """Run every job for one date and record the run, and its audit row. Call through
+    close_through (it holds the lock). `by`: the staff member who asked (the admin's rerun)."""
     run = CloseOfBusinessRun.objects.create(business_date=business_date, trigger=trigger, started_at=timezone.now())
     errors: list = []
     try:
@@ -425,11 +428,28 @@ def close_business_day(*, business_date: date, trigger: str) -> CloseOfBusinessR
                       else CloseOfBusinessRun.Status.COMPLETED)
     run.errors = errors
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "counts", "errors", "finished_at"])
+    with transaction.atomic():  # the run's outcome and its audit row commit together
+        run.save(update_fields=["status", "counts", "errors", "finished_at"])
+        _audit(run, by=by)
     return run
 
 
-def close_through(*, target: date, trigger: str) -> list[CloseOfBusinessRun]:
+AUDITED_ERRORS = 20  # the run keeps every error; its audit row the first few and how many
+
+
+def _audit(run: CloseOfBusinessRun, *, by) -> None:
+    record(AuditAction.CLOSE_OF_BUSINESS, actor=by, target=run, after={
+        "business_date": run.business_date.isoformat(),
+        "trigger": run.trigger,
+        "status": run.status,
+        "jobs": list(run.counts),  # the jobs that ran to the end, in order
+        "counts": run.counts,
+        "failures": len(run.errors),
+        "errors": run.errors[:AUDITED_ERRORS],
+    })
+
+
+def close_through(*, target: date, trigger: str, by=None) -> list[CloseOfBusinessRun]:
     """Close `target` and every missed date before it (after the last closed one), in order.
 
     A date already closed is simply run again (which changes nothing that was done). The
@@ -444,7 +464,7 @@ def close_through(*, target: date, trigger: str) -> list[CloseOfBusinessRun]:
         runs = []
         day = first
         while day <= target:
-            run = close_business_day(business_date=day, trigger=trigger)
+            run = close_business_day(business_date=day, trigger=trigger, by=by)
             runs.append(run)
             if run.status == CloseOfBusinessRun.Status.FAILED:
                 break

@@ -21,8 +21,8 @@ class PaymentAdmin(ReadOnlyAdminMixin, ManagerAdminMixin, admin.ModelAdmin):
                      "=gateway_transaction_id"]
     fields = [
         "reference", "status", "status_detail", "amount", "currency", "description", "customer", "account", "gateway",
-        "gateway_session_id", "gateway_transaction_id", "payment_url", "transaction", "created_by",
-        "created_at", "updated_at", "expires_at", "completed_at",
+        "gateway_session_id", "gateway_transaction_id", "payment_url", "transaction", "risk_level", "risk_title",
+        "reviewed_by", "reviewed_at", "created_by", "created_at", "updated_at", "expires_at", "completed_at",
     ]
     readonly_fields = fields
     actions = ["reconcile_selected"]

@@ -56,3 +56,8 @@ class PaymentMismatch(DomainError):
 class PaymentNotCreditable(Conflict):
     code = "payment_not_creditable"
     default_message = "The payment is confirmed but its account cannot receive money now; it stays pending."
+
+
+class PaymentNotHeld(Conflict):
+    code = "payment_not_held"
+    default_message = "Only a payment held for review can be released or refused."

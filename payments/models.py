@@ -1,8 +1,9 @@
 """A customer's deposit through a payment gateway, from checkout to credit.
 
-pending -> completed | failed | cancelled | expired. Only `completed` moved money, and then
-through exactly one ledger transaction (`transaction`, unique): the database refuses a
-second credit of the same payment, and a completed payment without one.
+pending -> completed | failed | cancelled | expired, and a paid payment the gateway flags as
+high risk -> held -> completed (released by staff) | refused. Only `completed` moved money,
+and then through exactly one ledger transaction (`transaction`, unique): the database
+refuses a second credit of the same payment, and a completed payment without one.
 """
 
 import secrets
@@ -26,6 +27,9 @@ class Payment(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
         EXPIRED = "expired", "Expired"
+        # Paid, but the gateway flagged it high risk: nothing credited until staff review it.
+        HELD = "held", "Held for review"
+        REFUSED = "refused", "Refused after review"
 
     reference = models.CharField(max_length=30, unique=True, default=new_payment_reference, editable=False)
     customer = models.ForeignKey("accounts.Customer", on_delete=models.PROTECT, related_name="payments")
@@ -47,6 +51,14 @@ class Payment(models.Model):
     )
     # Why it ended as it did, or a note on an unusual settlement (paid after expiry).
     status_detail = models.CharField(max_length=255, blank=True, default="")
+    # The gateway's fraud screening of the paid attempt (SSLCommerz: "0" safe, "1" risky).
+    risk_level = models.CharField(max_length=10, blank=True, default="")
+    risk_title = models.CharField(max_length=100, blank=True, default="")
+    # Who released or refused a held payment, and when.
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -58,7 +70,7 @@ class Payment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "completed", "failed", "cancelled", "expired"]),
+                condition=Q(status__in=["pending", "completed", "failed", "cancelled", "expired", "held", "refused"]),
                 name="payment_status_valid",
             ),
             # Completed exactly when the ledger holds its deposit.
@@ -66,6 +78,11 @@ class Payment(models.Model):
                 condition=(Q(status="completed") & Q(transaction__isnull=False) & Q(completed_at__isnull=False))
                 | (~Q(status="completed") & Q(transaction__isnull=True)),
                 name="payment_completed_has_ledger_deposit",
+            ),
+            # A refusal is a review; a release leaves a completed payment with its reviewer.
+            models.CheckConstraint(
+                condition=~Q(status="refused") | Q(reviewed_by__isnull=False, reviewed_at__isnull=False),
+                name="payment_refused_was_reviewed",
             ),
         ]
         indexes = [

@@ -9,7 +9,7 @@ from .models import Payment
 
 
 def payments_for(user: User) -> QuerySet[Payment]:
-    payments = Payment.objects.select_related("account", "customer__user", "transaction").order_by("-id")
+    payments = Payment.objects.select_related("account", "customer__user", "transaction", "reviewed_by").order_by("-id")
     if user.is_manager:
         return payments
     customer = getattr(user, "customer", None) if user.is_customer else None

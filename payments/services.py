@@ -1,11 +1,14 @@
 """Every change to a payment goes through these functions.
 
-Money moves at one point only, `settle`: under the payment's row lock it credits the
+Money moves at one point only, `_credit`: under the payment's row lock it credits the
 customer from `gateway_clearing` through the ledger and marks the payment completed, in one
-database transaction. A payment that is already completed is left alone, so notifications
-retried, replayed or arriving together credit once (the second waits on the row lock, then
-finds it completed; a compare-and-set UPDATE on the status is the last guard). What reaches
-`settle` was verified by its gateway first (signature, then its validation API).
+database transaction. `settle` (a verified notification or reconciliation) calls it, unless
+the gateway rated the payment high risk: then the payment is held, and only staff release
+it (`release_held`, the same credit) or refuse it (`refuse_held`). A payment that is
+already completed is left alone, so notifications retried, replayed or arriving together
+credit once (the second waits on the row lock, then finds it completed; a compare-and-set
+UPDATE on the status is the last guard). What reaches `settle` was verified by its gateway
+first (signature, then its validation API).
 """
 
 from __future__ import annotations
@@ -19,18 +22,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import Action as AuditAction
+from audit.services import record
 from bank_project.errors import DomainError
 from bank_project.money import validate_amount
 from transactions import services as ledger
 from transactions.models import Account
 
-from .errors import PaymentMismatch, PaymentNotCreditable, PaymentNotFound
+from .errors import PaymentMismatch, PaymentNotCreditable, PaymentNotFound, PaymentNotHeld
 from .gateways import CANCELLED, FAILED, SUCCESS, Confirmation, active_gateway, gateway_named
 from .models import Payment
 
 logger = logging.getLogger("bank.payments")
 
 FINAL_OUTCOME_STATUS = {FAILED: Payment.Status.FAILED, CANCELLED: Payment.Status.CANCELLED}
+REVIEW_STATUSES = (Payment.Status.HELD, Payment.Status.REFUSED)
 
 
 def start_payment(
@@ -105,38 +111,124 @@ def _complete(payment: Payment, confirmation: Confirmation, source: str) -> Paym
     if payment.status == Payment.Status.COMPLETED:
         logger.info("payment %s: %s repeats a completed payment; nothing more credited", payment.reference, source)
         return payment
+    if payment.status in REVIEW_STATUSES:
+        # Once held, only staff decide (release_held / refuse_held); a retried or later
+        # notification, or a gateway that changed its mind on the risk, changes nothing.
+        logger.info("payment %s is %s; %s changes nothing", payment.reference, payment.status, source)
+        return payment
+    payment.risk_level, payment.risk_title = confirmation.risk_level, confirmation.risk_title
+    payment.gateway_transaction_id = confirmation.transaction_id[:255]
+    if confirmation.high_risk:
+        return _hold(payment, source)
+    previous = payment.status
+    detail = ""
+    if previous != Payment.Status.PENDING:
+        # The customer paid: a late confirmation is credited all the same, and said so.
+        detail = f"Paid after it was marked {previous}; credited on a verified {source}."
+        logger.warning("payment %s was %s; credited on a verified %s (the customer paid)",
+                       payment.reference, previous, source)
+    _credit(payment, detail=detail)
+    logger.info("payment %s completed on a verified %s: %s %s credited to %s", payment.reference, source,
+                payment.amount, payment.currency, payment.account.account_no)
+    return payment
+
+
+def _credit(payment: Payment, *, detail: str, performed_by=None) -> None:
+    """The one credit of a payment (the caller holds its row lock): the ledger deposit out of
+    gateway_clearing, then the payment completed by a compare-and-set from the status it was
+    locked in. A verified notification and a staff release both come here."""
     previous = payment.status
     try:
         posted = ledger.deposit_from_gateway(
             account=payment.account,
             amount=payment.amount,
+            performed_by=performed_by,
             description=payment.description or f"Deposit through {payment.gateway} (payment {payment.reference})",
         )
     except DomainError as exc:
-        # A frozen or closed account receives nothing; the gateway will retry, and
-        # reconcile_payments settles it once the account can receive money again.
+        # A frozen or closed account receives nothing. A notification: the gateway will
+        # retry, and reconcile_payments settles it once the account can receive money
+        # again. A release: the payment stays held.
         logger.error("payment %s confirmed but not credited: %s", payment.reference, exc)
         raise PaymentNotCreditable(f"Payment {payment.reference} is confirmed but not credited: {exc}") from exc
-    if previous != Payment.Status.PENDING:
-        # The customer paid: a late confirmation is credited all the same, and said so.
-        payment.status_detail = f"Paid after it was marked {previous}; credited on a verified {source}."
-        logger.warning("payment %s was %s; credited on a verified %s (the customer paid)",
-                       payment.reference, previous, source)
     payment.status = Payment.Status.COMPLETED
+    payment.status_detail = detail[:255]
     payment.transaction = getattr(posted, "transaction", posted)
     payment.completed_at = payment.updated_at = timezone.now()
-    payment.gateway_transaction_id = confirmation.transaction_id[:255]
-    # Compare-and-set, the last guard behind the row lock: only a payment that is not yet
-    # completed becomes completed; otherwise this whole transaction (the credit) rolls back.
-    changed = Payment.objects.filter(pk=payment.pk).exclude(status=Payment.Status.COMPLETED).update(
+    # Compare-and-set, the last guard behind the row lock: only a payment still in the status
+    # it was locked in becomes completed; otherwise this whole transaction (the credit) rolls back.
+    changed = Payment.objects.filter(pk=payment.pk, status=previous).update(
         status=payment.status, transaction=payment.transaction, completed_at=payment.completed_at,
         gateway_transaction_id=payment.gateway_transaction_id, status_detail=payment.status_detail,
-        updated_at=payment.updated_at,
+        risk_level=payment.risk_level, risk_title=payment.risk_title, reviewed_by=payment.reviewed_by,
+        reviewed_at=payment.reviewed_at, updated_at=payment.updated_at,
     )
     if changed != 1:
         raise RuntimeError(f"payment {payment.reference} was completed concurrently; credit rolled back")
-    logger.info("payment %s completed on a verified %s: %s %s credited to %s", payment.reference, source,
-                payment.amount, payment.currency, payment.account.account_no)
+
+
+def _hold(payment: Payment, source: str) -> Payment:
+    """A paid payment the gateway flags high risk: kept, not credited, until staff decide."""
+    before = {"status": payment.status}
+    payment.status = Payment.Status.HELD
+    title = f" ({payment.risk_title})" if payment.risk_title else ""
+    payment.status_detail = f"Paid; held for review: the gateway rates it high risk{title}."[:255]
+    payment.save(update_fields=["status", "status_detail", "risk_level", "risk_title", "gateway_transaction_id",
+                                "updated_at"])
+    record(AuditAction.PAYMENT_HELD, target=payment, before=before,
+           after={"status": payment.status, "risk_level": payment.risk_level, "risk_title": payment.risk_title,
+                  "source": source, "amount": payment.amount})
+    logger.warning("payment %s held for review: %s rates it high risk (%s %s); nothing credited",
+                   payment.reference, payment.gateway, payment.risk_level, payment.risk_title)
+    return payment
+
+
+def _locked_for_review(payment_id: int) -> Payment:
+    payment = (Payment.objects.select_for_update(of=("self",)).select_related("account")
+               .filter(pk=payment_id).first())
+    if payment is None:
+        raise PaymentNotFound(f"No payment has the id {payment_id}.")
+    return payment
+
+
+def release_held(*, payment_id: int, by: User, note: str = "") -> Payment:
+    """Staff release a held payment: credited through the same path as a verified one, and
+    audited, in one database transaction, exactly once. Under the payment's row lock a
+    second release (repeated or concurrent) finds it released and answers it unchanged."""
+    with transaction.atomic():
+        payment = _locked_for_review(payment_id)
+        if payment.status == Payment.Status.COMPLETED and payment.reviewed_at is not None:
+            return payment  # released already: nothing more credited
+        if payment.status != Payment.Status.HELD:
+            raise PaymentNotHeld(f"Payment {payment.reference} is {payment.status}, not held for review.")
+        payment.reviewed_by, payment.reviewed_at = by, timezone.now()
+        _credit(payment, performed_by=by,
+                detail=f"Held as high risk; released after review by {by.get_username()}.")
+        record(AuditAction.PAYMENT_RELEASED, actor=by, target=payment, before={"status": Payment.Status.HELD},
+               after={"status": payment.status, "transaction": payment.transaction.reference,
+                      "amount": payment.amount, "risk_level": payment.risk_level, "note": note})
+    logger.warning("payment %s released by %s after review: %s %s credited to %s", payment.reference,
+                   by.get_username(), payment.amount, payment.currency, payment.account.account_no)
+    return payment
+
+
+def refuse_held(*, payment_id: int, by: User, reason: str) -> Payment:
+    """Staff refuse a held payment: never credited (the money is returned to the payer at the
+    gateway). Audited; a second refusal answers it unchanged."""
+    with transaction.atomic():
+        payment = _locked_for_review(payment_id)
+        if payment.status == Payment.Status.REFUSED:
+            return payment
+        if payment.status != Payment.Status.HELD:
+            raise PaymentNotHeld(f"Payment {payment.reference} is {payment.status}, not held for review.")
+        payment.status = Payment.Status.REFUSED
+        payment.status_detail = "Refused after review; the bank returns the money through the gateway."
+        payment.reviewed_by, payment.reviewed_at = by, timezone.now()
+        payment.save(update_fields=["status", "status_detail", "reviewed_by", "reviewed_at", "updated_at"])
+        record(AuditAction.PAYMENT_REFUSED, actor=by, target=payment, before={"status": Payment.Status.HELD},
+               after={"status": payment.status, "amount": payment.amount, "risk_level": payment.risk_level,
+                      "reason": reason})
+    logger.warning("payment %s refused by %s after review: %s", payment.reference, by.get_username(), reason)
     return payment
 
 
@@ -174,7 +266,7 @@ def reconcile(*, now=None, lookback_hours: int | None = None) -> dict:
     candidates = Payment.objects.filter(status=Payment.Status.PENDING) | Payment.objects.filter(
         status=Payment.Status.EXPIRED, expires_at__gte=now - lookback
     )
-    counts = {"checked": 0, "completed": 0, "failed": 0, "cancelled": 0, "expired": 0, "errors": 0}
+    counts = {"checked": 0, "completed": 0, "held": 0, "failed": 0, "cancelled": 0, "expired": 0, "errors": 0}
     for payment in candidates.order_by("pk").iterator():
         counts["checked"] += 1
         try:

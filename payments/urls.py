@@ -5,6 +5,8 @@ from . import views
 urlpatterns = [
     path("payments/", views.PaymentListView.as_view(), name="payment-list"),
     path("payments/<int:pk>/", views.PaymentDetailView.as_view(), name="payment-detail"),
+    path("payments/<int:pk>/release/", views.ReleasePaymentView.as_view(), name="payment-release"),
+    path("payments/<int:pk>/refuse/", views.RefusePaymentView.as_view(), name="payment-refuse"),
     path("payments/sandbox/notify/", views.SandboxNotifyView.as_view(), name="payments-sandbox-notify"),
     path("payments/sslcommerz/ipn/", views.SSLCommerzIPNView.as_view(), name="payments-sslcommerz-ipn"),
     path("payments/sslcommerz/success/", views.SSLCommerzReturnView.as_view(outcome="success"),

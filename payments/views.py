@@ -24,11 +24,19 @@ from rest_framework.views import APIView
 from accounts.permissions import IsCustomer, IsManager
 from bank_project.api.renderers import JSONParser
 from bank_project.errors import DomainError
+from mfa.permissions import FreshSecondFactor
+from staff.permissions import HasCapability
 
 from . import selectors, services
 from .gateways import CANCELLED, FAILED, SUCCESS, configured_gateway_name, gateway_named
 from .models import Payment
-from .serializers import NotificationResultSerializer, PaymentSerializer, SandboxNotificationSerializer
+from .serializers import (
+    NotificationResultSerializer,
+    PaymentSerializer,
+    RefusePaymentSerializer,
+    ReleasePaymentSerializer,
+    SandboxNotificationSerializer,
+)
 
 logger = logging.getLogger("bank.payments")
 
@@ -70,6 +78,41 @@ class PaymentDetailView(generics.RetrieveAPIView):
 
     def get_queryset(self):
         return selectors.payments_for(self.request.user)
+
+
+class _ReviewView(APIView):
+    """Staff deciding on a payment held as high risk: the capability, and a fresh second
+    factor (it credits money the gateway warned about, or turns a paid deposit away)."""
+
+    permission_classes = [HasCapability("review_payments"), FreshSecondFactor]
+
+    def _answer(self, request, payment) -> Response:
+        payment = selectors.payments_for(request.user).get(pk=payment.pk)
+        return Response(PaymentSerializer(payment, context={"request": request}).data)
+
+
+class ReleasePaymentView(_ReviewView):
+    """Credit a held payment through the ledger, once (a repeated or concurrent release
+    answers the released payment; nothing more is credited). 409 unless it is held."""
+
+    @extend_schema(request=ReleasePaymentSerializer, responses={200: PaymentSerializer})
+    def post(self, request, pk):
+        serializer = ReleasePaymentSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        payment = services.release_held(payment_id=pk, by=request.user, note=serializer.validated_data["note"])
+        return self._answer(request, payment)
+
+
+class RefusePaymentView(_ReviewView):
+    """Refuse a held payment: never credited; the money goes back to the payer at the gateway.
+    A repeated refusal answers the refused payment. 409 unless it is held."""
+
+    @extend_schema(request=RefusePaymentSerializer, responses={200: PaymentSerializer})
+    def post(self, request, pk):
+        serializer = RefusePaymentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment = services.refuse_held(payment_id=pk, by=request.user, reason=serializer.validated_data["reason"])
+        return self._answer(request, payment)
 
 
 class _GatewayEndpoint(APIView):
@@ -142,6 +185,8 @@ class SandboxCheckoutView(View):
         Payment.Status.CANCELLED: CANCELLED,
         Payment.Status.EXPIRED: FAILED,
         Payment.Status.PENDING: FAILED,
+        Payment.Status.HELD: SUCCESS,  # paid; the bank reviews it before crediting
+        Payment.Status.REFUSED: FAILED,
     }
 
     def _payment(self, session_id):

@@ -23,6 +23,7 @@ CAPABILITIES = {
     "manage_staff": "Create staff, change roles and decide manager applications",
     "manage_services": "Edit the service catalogue",
     "handle_contact_messages": "Mark contact messages handled",
+    "review_payments": "Release or refuse gateway payments held as high risk",
 }
 
 READ_CAPABILITIES = (

@@ -10,6 +10,7 @@ from accounts.models import Manager
 from approvals.models import ApprovalRequest
 from contact.models import ContactMessage
 from loans.models import Loan
+from payments.models import Payment
 from services.models import Service
 from transactions.models import Account, Transaction
 
@@ -48,8 +49,8 @@ def call(client, method: str, path: str, body):
 
 def snapshot():
     """What a refused staff or manager operation must leave as it was: staff and their
-    roles, the ledger, accounts, loans, the catalogue, contact messages, four-eyes requests
-    and customers' profiles. Compare a call's before and after."""
+    roles, the ledger, accounts, loans, the catalogue, contact messages, four-eyes requests,
+    customers' profiles and gateway payments. Compare a call's before and after."""
     return (
         Manager.objects.count(),
         Transaction.objects.count(),
@@ -60,4 +61,5 @@ def snapshot():
         sorted(ApprovalRequest.objects.values_list("pk", "status")),
         sorted(Manager.objects.values_list("pk", "age", "user__groups__name")),
         sorted(Account.objects.filter(customer__isnull=False).values_list("customer__occupation", flat=True)),
+        sorted(Payment.objects.values_list("pk", "status")),
     )

@@ -67,11 +67,12 @@ def end_session(*, session_id, reason: str, ended_by=None) -> int:
     return end_sessions(Session.objects.filter(pk=session_id), reason=reason, ended_by=ended_by)
 
 
-def end_other_sessions(*, user, keep_session_id) -> int:
-    """A password change: every session of the user but the one that made it ends."""
+def end_other_sessions(*, user, keep_session_id=None, ended_by=None) -> int:
+    """A password change: every session of the user but the one that made it ends (all of
+    them when none made it, e.g. staff set the password); ended by the user unless told."""
     return end_sessions(
         Session.objects.filter(user=user).exclude(pk=keep_session_id),
-        reason=Session.EndReason.PASSWORD_CHANGED, ended_by=user,
+        reason=Session.EndReason.PASSWORD_CHANGED, ended_by=ended_by or user,
     )
 
 

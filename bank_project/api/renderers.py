@@ -77,7 +77,9 @@ def _header_for(renderer_context) -> list[str]:
 def _csv_cell(value):
     if value is None:
         return ""
-    text = str(value)
+    # Nested values (the audit trail's before/after) as JSON that any tool can parse back,
+    # not Python's repr (single quotes, None, True).
+    text = orjson.dumps(value, default=_default).decode() if isinstance(value, (dict, list)) else str(value)
     # Spreadsheets execute cells that start with these; prefix them so they stay text.
     if text and text[0] in "=+-@\t\r" and not _is_number(text):
         return "'" + text

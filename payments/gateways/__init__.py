@@ -40,6 +40,12 @@ class Confirmation:
     currency: str | None = None
     transaction_id: str = ""
     detail: str = ""
+    # The gateway's fraud screening, as it says it (kept on the payment), and whether it
+    # means "hold the service and verify the customer": such a payment is not credited
+    # automatically (payments.services holds it for staff review).
+    risk_level: str = ""
+    risk_title: str = ""
+    high_risk: bool = False
     extra: dict = field(default_factory=dict)
 
 

@@ -16,6 +16,9 @@ library), and nothing more:
 - Validation: GET `/validator/api/validationserverAPI.php?val_id&store_id&store_passwd&v=1
   &format=json`; a paid transaction answers `status` VALID or VALIDATED with its `tran_id`,
   `currency_type` and `currency_amount` (what was asked for; `amount` is the BDT amount).
+  It also answers `risk_level` ("0" safe, "1" risky: SSLCommerz tells merchants to hold
+  the service and verify the customer) and `risk_title`; a risky payment is held for staff
+  review instead of being credited (payments.services).
 - Query: GET `/validator/api/merchantTransIDvalidationAPI.php?tran_id&store_id&store_passwd
   &format=json` answers `APIConnect` "DONE" and `element`: every attempt for the tran_id,
   each with `status` and `val_id`.
@@ -51,6 +54,7 @@ VALIDATION_PATH = "/validator/api/validationserverAPI.php"
 QUERY_PATH = "/validator/api/merchantTransIDvalidationAPI.php"
 
 PAID = ("VALID", "VALIDATED")
+HIGH_RISK = "1"  # risk_level: "0" safe, "1" risky
 IPN_OUTCOMES = {"FAILED": FAILED, "CANCELLED": CANCELLED, "UNATTEMPTED": FAILED, "EXPIRED": FAILED}
 
 
@@ -190,15 +194,19 @@ class SSLCommerzGateway:
             raise NotVerified("SSLCommerz validated a different transaction.")
         currency = str(answer.get("currency_type") or answer.get("currency") or "")
         amount = _decimal(answer.get("currency_amount") or answer.get("amount"), "amount")
+        # The validation API's word on risk, not the IPN's (whose fields the notifier chose).
+        risk_level = str(answer.get("risk_level") or "").strip()
         return Confirmation(
             reference=reference,
             outcome=SUCCESS,
             amount=amount,
             currency=currency,
             transaction_id=str(answer.get("val_id") or val_id),
+            risk_level=risk_level[:10],
+            risk_title=str(answer.get("risk_title") or "").strip()[:100],
+            high_risk=risk_level == HIGH_RISK,
             extra={
                 "bank_tran_id": str(answer.get("bank_tran_id", "")),
-                "risk_level": str(answer.get("risk_level", "")),
                 "validation_status": status,
             },
         )

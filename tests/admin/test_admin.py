@@ -2,14 +2,18 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
+from accounts.models import User
 from approvals.models import ApprovalRequest
+from audit.models import Action, AuditEvent
 from contact import services as inbox
 from contact.models import ContactMessage
-from tests.factories import ManagerFactory
+from tests.factories import PASSWORD, ManagerFactory
 from transactions import services as ledger
 from transactions.audit import find_ledger_problems
 from transactions.models import Account, Entry, Transaction
+from usersessions.models import Session
 
 
 @pytest.fixture
@@ -165,3 +169,57 @@ def test_manager_admin_creates_manager_through_service(admin_client):
     )
     assert response.status_code == 200
     assert Manager.objects.filter(user=user).count() == 1
+
+
+def _api_login(user) -> dict:
+    response = APIClient().post("/api/login/", {"username": user.username, "password": PASSWORD},
+                                format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def _profile_status(token) -> int:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client.get("/api/auth/update-profile/").status_code
+
+
+@pytest.fixture
+def superuser_client():
+    root = User.objects.create_superuser("root", "root@example.com", "Root-Secret-77")
+    client = Client()
+    client.force_login(root)
+    return client, root
+
+
+@pytest.mark.parametrize("form", [
+    {"password1": "Fresh-Secret-88", "password2": "Fresh-Secret-88", "usable_password": "true"},
+    {"usable_password": "false", "unset-password": "1"},  # password login switched off
+])
+def test_a_password_set_in_the_admin_ends_every_session_of_that_user(superuser_client, customer, other_customer,
+                                                                    form):
+    client, root = superuser_client
+    first, second = _api_login(customer.user), _api_login(customer.user)
+    theirs = _api_login(other_customer.user)
+    response = client.post(f"/admin/accounts/user/{customer.user.pk}/password/", form)
+    assert response.status_code == 302, response.content
+    assert _profile_status(first["token"]) == 401 and _profile_status(second["token"]) == 401
+    assert _profile_status(theirs["token"]) == 200
+    ended = Session.objects.filter(pk__in=[first["session_id"], second["session_id"]])
+    assert {(s.ended_reason, s.ended_by_id) for s in ended} == {(Session.EndReason.PASSWORD_CHANGED, root.pk)}
+    changed = AuditEvent.objects.get(action=Action.PASSWORD_CHANGED)
+    assert (changed.actor_id, changed.target_id) == (root.pk, str(customer.user.pk))
+    audit = AuditEvent.objects.get(action=Action.SESSIONS_ENDED)
+    assert (audit.actor_id, audit.after["reason"], sorted(audit.after["sessions"])) == (
+        root.pk, "password_changed", sorted([first["session_id"], second["session_id"]]))
+
+
+def test_a_refused_admin_password_form_ends_nothing(superuser_client, customer, other_customer):
+    client, _ = superuser_client
+    mine, theirs = _api_login(customer.user), _api_login(other_customer.user)
+    response = client.post(f"/admin/accounts/user/{customer.user.pk}/password/",
+                           {"password1": "Fresh-Secret-88", "password2": "different-99", "usable_password": "true"})
+    assert response.status_code == 200  # the form again, with its error
+    assert _profile_status(mine["token"]) == 200 and _profile_status(theirs["token"]) == 200
+    assert not AuditEvent.objects.filter(action__in=[Action.PASSWORD_CHANGED, Action.SESSIONS_ENDED]).exists()
+    assert client.post("/admin/accounts/user/999999/password/", {}).status_code in (302, 404)

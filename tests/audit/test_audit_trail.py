@@ -4,12 +4,14 @@ the database; readable by auditors (filters, CSV) and in the admin."""
 
 import csv
 import io
+import json
 from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from audit.models import AuditEvent
+from audit.models import Action, AuditEvent
+from audit.services import record
 from loans import services as loans
 from staff.capabilities import AUDITOR
 from staff.roles import set_role
@@ -171,3 +173,17 @@ def test_an_ip_filter_that_is_not_an_address_is_a_400_not_a_500(manager_client):
     assert response.status_code == 400
     assert "ip" in response.json()
     assert manager_client.get("/api/audit/", {"ip": "127.0.0.1"}).status_code == 200
+
+
+def test_the_csv_export_writes_before_and_after_as_json(manager):
+    auditor = ManagerFactory().user
+    set_role(auditor, AUDITOR)
+    event = record(Action.ACCOUNT_FROZEN, actor=manager.user, target_type="transactions.account", target_id=7,
+                   before={"status": "active", "note": None}, after={"status": "frozen", "ok": True,
+                                                                      "amount": Decimal("12.50"), "ids": [1, 2]})
+    exported = client_for(auditor).get("/api/audit/", {"format": "csv", "action": Action.ACCOUNT_FROZEN})
+    (line,) = csv.DictReader(io.StringIO(exported.content.decode()))
+    assert line["id"] == str(event.pk)
+    assert json.loads(line["before"]) == {"status": "active", "note": None}
+    assert json.loads(line["after"]) == {"status": "frozen", "ok": True, "amount": "12.50", "ids": [1, 2]}
+    assert line["actor"] == str(manager.user.pk)

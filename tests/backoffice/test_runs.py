@@ -11,6 +11,7 @@ from django.db import connections
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from audit.models import Action, AuditEvent
 from backoffice import services
 from backoffice.models import CloseOfBusinessRun
 from backoffice.services import CloseOfBusinessBusy, InvalidBusinessDate, close_through
@@ -37,6 +38,30 @@ def test_close_day_defaults_to_yesterday_and_catches_up_missed_dates():
         call_command("close_day", stdout=StringIO())
     dates = CloseOfBusinessRun.objects.order_by("id").values_list("business_date", flat=True)
     assert list(dates) == [date(2025, 3, d) for d in (9, 10, 11, 12)]
+
+
+def test_every_run_writes_one_audit_row_with_what_ran_and_what_failed(monkeypatch):
+    def one_item_fails(business_date, errors):
+        errors.append({"job": "flaky", "account": 7, "error": "Account is closed."})
+        return {"tried": 2}
+
+    jobs = [name for name, _ in services.JOBS]
+    with time_machine.travel(timezone.make_aware(timezone.datetime(2025, 3, 12, 1, 0)), tick=False):
+        call_command("close_day", "--date", "2025-03-09", stdout=StringIO())
+        monkeypatch.setattr(services, "JOBS", [*services.JOBS, ("flaky", one_item_fails)])
+        call_command("close_day", stdout=StringIO())  # catches up the 10th and the 11th
+    runs = list(CloseOfBusinessRun.objects.order_by("id"))
+    rows = list(AuditEvent.objects.filter(action=Action.CLOSE_OF_BUSINESS).order_by("id"))
+    assert [(row.target_type, row.target_id) for row in rows] == [
+        ("backoffice.closeofbusinessrun", str(run.pk)) for run in runs]
+    assert [row.after["business_date"] for row in rows] == ["2025-03-09", "2025-03-10", "2025-03-11"]
+    first, last = rows[0].after, rows[-1].after
+    assert (first["trigger"], first["status"], first["failures"], first["errors"]) == ("command", "completed", 0, [])
+    assert first["jobs"] == jobs and rows[1].after["jobs"] == [*jobs, "flaky"]
+    assert first["counts"] == runs[0].counts and rows[0].actor_id is None
+    assert (last["status"], last["failures"], last["jobs"][-1], last["counts"]["flaky"]) == (
+        "completed_with_errors", 1, "flaky", {"tried": 2})
+    assert last["errors"] == [{"job": "flaky", "account": 7, "error": "Account is closed."}]
 
 
 @pytest.mark.parametrize("value, message", [
@@ -82,6 +107,9 @@ def test_a_job_that_raises_fails_the_run_and_stops_the_catch_up(monkeypatch):
         (date(2025, 1, 2), "completed"), (date(2025, 1, 3), "failed")]
     assert "RuntimeError: the database went away" in runs[-1].errors[0]["error"]
     assert services.last_closed_date() == date(2025, 1, 2)
+    failed = AuditEvent.objects.filter(action=Action.CLOSE_OF_BUSINESS).latest("id")
+    assert (failed.target_id, failed.after["status"], failed.after["failures"]) == (str(runs[-1].pk), "failed", 1)
+    assert failed.after["jobs"] == [] and "the database went away" in failed.after["errors"][0]["error"]
 
 
 def test_hooks_that_import_run_and_missing_ones_are_skipped():
@@ -120,6 +148,8 @@ def test_managers_see_runs_in_the_admin_and_can_run_a_date_again(manager):
     assert "2025-04-01: Completed" in response.content.decode()
     assert list(CloseOfBusinessRun.objects.values_list("business_date", "trigger")) == [
         (date(2025, 4, 1), "admin"), (date(2025, 4, 1), "test")]
+    rerun = AuditEvent.objects.filter(action=Action.CLOSE_OF_BUSINESS).latest("id")
+    assert (rerun.actor_id, rerun.after["trigger"]) == (manager.user.pk, "admin")
     assert client.get(f"{changelist}add/").status_code == 403
 
 

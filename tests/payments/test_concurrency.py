@@ -8,15 +8,16 @@ from decimal import Decimal
 
 import pytest
 
+from audit.models import Action, AuditEvent
 from payments import services
 from payments.gateways import SUCCESS
 from payments.gateways.sandbox import SandboxGateway
 from payments.models import Payment
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, ManagerFactory
 from tests.loans.test_concurrency import at_once as start_together
 from transactions.models import Transaction
 
-from .conftest import start
+from .conftest import held, start
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 WORKERS = 12
@@ -81,3 +82,38 @@ def test_many_payments_of_many_customers_settled_at_once_each_credit_once():
         customer.account.refresh_from_db()
         assert customer.account.balance == Decimal("30.00")
     assert Transaction.objects.filter(kind="deposit").count() == len(payments)
+
+
+def test_releases_and_refusals_of_one_held_payment_at_once_decide_it_once():
+    customer = CustomerFactory()
+    payment = held(customer)
+    reviewers = [ManagerFactory().user for _ in range(WORKERS)]
+    calls = [
+        (lambda by=by: services.release_held(payment_id=payment.pk, by=by)) if i % 3 else
+        (lambda by=by: services.refuse_held(payment_id=payment.pk, by=by, reason="stolen card"))
+        for i, by in enumerate(reviewers)
+    ]
+    results = at_once(calls)
+    payment.refresh_from_db()
+    assert payment.status in ("completed", "refused"), payment.status
+    # The winner's decision stands; same-decision callers get it back, the others 409.
+    outcomes = {type(result).__name__ if isinstance(result, Exception) else result.status for result in results}
+    assert outcomes <= {payment.status, "PaymentNotHeld"}, results
+    credited = Decimal("5000.00") if payment.status == "completed" else Decimal("0.00")
+    customer.account.refresh_from_db()
+    assert customer.account.balance == credited
+    assert Transaction.objects.filter(kind="deposit").count() == (1 if credited else 0)
+    decisions = AuditEvent.objects.filter(action__in=[Action.PAYMENT_RELEASED, Action.PAYMENT_REFUSED])
+    assert decisions.count() == 1 and decisions.get().actor_id == payment.reviewed_by_id
+
+
+def test_twelve_releases_at_once_credit_once():
+    customer = CustomerFactory()
+    payment = held(customer)
+    reviewers = [ManagerFactory().user for _ in range(WORKERS)]
+    results = at_once([lambda by=by: services.release_held(payment_id=payment.pk, by=by) for by in reviewers])
+    assert all(isinstance(result, Payment) and result.status == "completed" for result in results), results
+    customer.account.refresh_from_db()
+    assert customer.account.balance == Decimal("5000.00")
+    assert Transaction.objects.filter(kind="deposit").count() == 1
+    assert AuditEvent.objects.filter(action=Action.PAYMENT_RELEASED).count() == 1

@@ -13,21 +13,10 @@ from tests.helpers import balance
 from transactions.models import Transaction
 
 from .conftest import clearing_balance
-from .fake_sslcommerz import FakeSSLCommerz, sign
+from .fake_sslcommerz import sign
 
 pytestmark = pytest.mark.django_db
 IPN = "/api/payments/sslcommerz/ipn/"
-
-
-@pytest.fixture
-def gateway(settings):
-    with FakeSSLCommerz() as fake:
-        settings.PAYMENT_GATEWAY = "sslcommerz"
-        settings.SSLCOMMERZ_STORE_ID = fake.store_id
-        settings.SSLCOMMERZ_STORE_PASSWORD = fake.store_passwd
-        settings.SSLCOMMERZ_API_URL = fake.url
-        settings.SSLCOMMERZ_TIMEOUT_SECONDS = 5
-        yield fake
 
 
 def start(customer, amount="5000.00"):

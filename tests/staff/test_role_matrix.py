@@ -18,6 +18,7 @@ from services import services as catalogue
 from staff.capabilities import AUDITOR, BRANCH_MANAGER, LOAN_OFFICER, ROLES, TELLER
 from tests.factories import CustomerFactory, ManagerFactory, UserFactory, fund
 from tests.helpers import call, snapshot
+from tests.payments.conftest import held
 from transactions import services as ledger
 from transactions.models import Transaction
 
@@ -43,7 +44,7 @@ def bank(db, settings):
     )
     return SimpleNamespace(customer=customer, frozen=frozen, loan=loan, service=service, message=message,
                            tx=Transaction.objects.filter(kind="deposit").first(), other=other, approval=approval,
-                           new_user=UserFactory())
+                           new_user=UserFactory(), held=held(customer, "20.00"))
 
 
 def endpoints(bank):
@@ -87,6 +88,8 @@ def endpoints(bank):
         ("manage_staff", "patch", f"/api/manager/{bank.other.pk}/", {"age": 50}),
         ("manage_staff", "post", f"/api/staff/{bank.other.user.pk}/role/", {"role": "teller"}),
         ("read_audit", "get", "/api/staff/", None),  # manage_staff or read_audit
+        ("review_payments", "post", f"/api/payments/{bank.held.pk}/release/", {}),
+        ("review_payments", "post", f"/api/payments/{bank.held.pk}/refuse/", {"reason": "stolen card"}),
     ]
 
 
@@ -96,7 +99,7 @@ def allowed(role, capability) -> bool:
     return capability in ROLES[role]
 
 
-ENDPOINT_COUNT = 35
+ENDPOINT_COUNT = 37
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)

@@ -3,6 +3,7 @@
 import io
 from datetime import timedelta
 
+import jwt
 import pytest
 from django.core.cache import cache, caches
 from django.core.management import call_command
@@ -10,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from tests.factories import PASSWORD, CustomerFactory
 from usersessions.models import Session
@@ -127,6 +129,53 @@ def test_logout_with_an_ended_or_idle_token_is_200(customer):
     idle = login(customer.user)
     Session.objects.filter(pk=idle["session_id"]).update(last_used_at=timezone.now() - timedelta(hours=1))
     assert as_client(idle["token"]).post("/api/auth/logout/").status_code == 200
+
+
+def expired_token(token_class, user, session_id, signing_key=None) -> str:
+    """A token of the session that expired a minute ago (signed with our key unless told)."""
+    token = token_class.for_user(user)
+    token["sid"] = session_id
+    token.set_exp(from_time=timezone.now() - timedelta(hours=1), lifetime=timedelta(minutes=59))
+    if signing_key is None:
+        return str(token)
+    return jwt.encode(token.payload, signing_key, algorithm="HS256")
+
+
+def test_logout_with_an_expired_access_token_ends_its_session(customer):
+    tokens = login(customer.user)
+    expired = expired_token(AccessToken, customer.user, tokens["session_id"])
+    assert profile_status(expired, "Bearer") == 401  # it can no longer act...
+    response = as_client(expired, "Bearer").post("/api/logout/")
+    assert (response.status_code, response.json()) == (200, {"detail": "Logged out."})  # ...but it can sign out
+    assert Session.objects.get(pk=tokens["session_id"]).ended_reason == Session.EndReason.LOGOUT
+    assert APIClient().post("/api/token/refresh/", {"refresh": tokens["refresh"]}, format="json").status_code == 401
+    assert profile_status(tokens["token"]) == 401
+
+
+def test_logout_with_an_expired_refresh_token_in_the_body_ends_its_session(customer):
+    tokens = login(customer.user)
+    expired = expired_token(RefreshToken, customer.user, tokens["session_id"])
+    assert APIClient().post("/api/logout/", {"refresh": expired}, format="json").status_code == 200
+    assert Session.objects.get(pk=tokens["session_id"]).ended_reason == Session.EndReason.LOGOUT
+
+
+def test_an_expired_token_ends_only_its_own_session(customer):
+    mine, other = login(customer.user), login(customer.user)
+    as_client(expired_token(AccessToken, customer.user, mine["session_id"]), "Bearer").post("/api/auth/logout/")
+    assert profile_status(mine["token"]) == 401 and profile_status(other["token"]) == 200
+
+
+@pytest.mark.parametrize("kind", ["forged", "refresh_in_header"])
+def test_logout_with_a_forged_or_wrong_type_expired_token_ends_nothing(customer, kind):
+    tokens = login(customer.user)
+    if kind == "forged":
+        header = expired_token(AccessToken, customer.user, tokens["session_id"], signing_key="not-our-key-" * 4)
+    else:
+        header = expired_token(RefreshToken, customer.user, tokens["session_id"])
+    response = as_client(header, "Bearer").post("/api/logout/")
+    assert response.status_code == 200
+    assert response.json() == {"detail": "Logged out (the session had already ended)."}
+    assert profile_status(tokens["token"]) == 200
 
 
 def test_password_change_on_the_old_path_keeps_the_callers_token(customer):
