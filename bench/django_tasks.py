@@ -41,6 +41,7 @@ from onboarding import services as onboarding  # noqa: E402
 from transactions import services as ledger  # noqa: E402
 from transactions.audit import find_ledger_problems  # noqa: E402
 from transactions.models import Account, Transaction  # noqa: E402
+from usersessions.models import Session  # noqa: E402
 
 PASSWORD = "Bench-Password-2024!"
 OPENING_BALANCE = Decimal("1000000.00")
@@ -156,8 +157,9 @@ PARTY_TABLE = "bench_party"
 
 
 def make_party_table() -> int:
-    """bench_party(n, uid, src, src_no, shard, cash): each bench customer with its user, its
-    account and the shard of cash its postings use. The replay picks its parties here (one
+    """bench_party(n, uid, sid, src, src_no, shard, cash): each bench customer with its user,
+    its latest login session (the one its bench token names), its account and the shard of
+    cash its postings use. The replay picks its parties here (one
     extra primary-key lookup per transaction that the app does not make: the client knows
     its token and the recipient's number)."""
     shards = getattr(settings, "LEDGER_INTERNAL_SHARDS", 1)
@@ -168,6 +170,7 @@ def make_party_table() -> int:
         cursor.execute(f"DROP TABLE IF EXISTS {PARTY_TABLE}")
         cursor.execute(
             f"CREATE TABLE {PARTY_TABLE} AS SELECT row_number() OVER (ORDER BY a.id) AS n, u.id AS uid, "
+            "(SELECT max(s.id) FROM usersessions_session s WHERE s.user_id = u.id) AS sid, "
             f"a.id AS src, a.account_no AS src_no, {shard_of} AS shard, cash.id AS cash "
             "FROM transactions_account a JOIN accounts_customer c ON c.id = a.customer_id "
             "JOIN accounts_user u ON u.id = c.user_id "
@@ -181,8 +184,9 @@ def make_party_table() -> int:
 
 def parties(count: int) -> list[dict]:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT n, uid, src, src_no, shard, cash FROM {PARTY_TABLE} ORDER BY n")
-        rows = [dict(zip(("n", "uid", "src", "src_no", "shard", "cash"), row, strict=True)) for row in cursor.fetchall()]
+        cursor.execute(f"SELECT n, uid, sid, src, src_no, shard, cash FROM {PARTY_TABLE} ORDER BY n")
+        rows = [dict(zip(("n", "uid", "sid", "src", "src_no", "shard", "cash"), row, strict=True))
+                for row in cursor.fetchall()]
     return rows[:count] if count else rows
 
 
@@ -239,12 +243,20 @@ def capture(out_dir: Path) -> dict:
     count = make_party_table()
     rows = parties(0)
 
-    def distinct(*people) -> bool:
-        values = [v for p in people for k, v in p.items() if k in ("uid", "src", "shard", "cash")]
-        return len(set(values)) == len(values)
+    def distinct(session, *people) -> bool:
+        # Every value the script turns into a variable must be told apart from the others, and
+        # the shard (a small number) from the small literals of the statements (an outbox row's
+        # email_attempts is 0).
+        values = [session] + [v for p in people for k, v in p.items() if k in ("uid", "src", "shard", "cash")]
+        return len(set(values)) == len(values) and all(p["shard"] >= 2 for p in people)
 
-    sender, recipient = next((a, b) for a in rows[20:] for b in rows[20:] if a is not b and distinct(a, b))
-    tokens = {p["uid"]: issue_tokens(User.objects.get(pk=p["uid"]))["access"] for p in (sender, recipient)}
+    # The captured statements name the session of the token issued here; the script, each
+    # party's own (bench_party.sid).
+    for sender, recipient in ((a, b) for a in rows[20:] for b in rows[20:] if a is not b):
+        tokens = {p["uid"]: issue_tokens(User.objects.get(pk=p["uid"]))["access"] for p in (sender, recipient)}
+        captured_session = Session.objects.filter(user_id=sender["uid"]).order_by("-id").values_list("pk", flat=True)[0]
+        if distinct(captured_session, sender, recipient):
+            break
     client = Client(HTTP_HOST="127.0.0.1")
 
     def post(path, body, uid):
@@ -262,6 +274,7 @@ def capture(out_dir: Path) -> dict:
         "withdrawal": recorded(lambda: post("/api/withdrawal/", {"amount": "1.23"}, sender["uid"])),
     }
     variables = {
+        captured_session: ":sid",
         sender["uid"]: ":uid", sender["src"]: ":src", sender["src_no"]: ":src_no", recipient["src"]: ":dst",
         recipient["src_no"]: ":dst_no", sender["cash"]: ":cash", sender["shard"]: ":shard",
     }
@@ -269,7 +282,7 @@ def capture(out_dir: Path) -> dict:
         f"\\set s random(1, {count})\n"
         f"\\set r 1 + (:s + random(0, {count - 2})) % {count}\n"
         "\\set ref random(1000000000000000, 9999999999999999)\n"
-        "SELECT p.uid, p.src, p.src_no, p.shard, p.cash, r.src AS dst, r.src_no AS dst_no "
+        "SELECT p.uid, p.sid, p.src, p.src_no, p.shard, p.cash, r.src AS dst, r.src_no AS dst_no "
         f"FROM {PARTY_TABLE} p, {PARTY_TABLE} r WHERE p.n = :s AND r.n = :r\n\\gset\n"
     )
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,13 @@ def verbs(statements) -> list[str]:
     return [sql.split(None, 1)[0].upper() for sql in statements]
 
 
-def test_transfer_is_six_statements_locking_both_accounts_at_once(funded_customer, other_customer,
+def posting_verbs() -> list[str]:
+    """The transaction, its entries and the new balances: one statement on PostgreSQL (data-
+    modifying CTEs), an insert, an insert and an update elsewhere."""
+    return ["WITH"] if connection.vendor == "postgresql" else ["INSERT", "INSERT", "UPDATE"]
+
+
+def test_transfer_is_four_statements_on_postgresql_locking_both_accounts_at_once(funded_customer, other_customer,
                                                                    customer_client):
     with CaptureQueriesContext(connection) as queries:
         response = customer_client.post(
@@ -43,25 +49,25 @@ def test_transfer_is_six_statements_locking_both_accounts_at_once(funded_custome
     assert response.status_code == 201, response.content
     statements = work_statements(queries)
     # the user with profiles and account (authentication); both accounts locked in one
-    # statement; the transaction; its entries in one insert; both balances in one update;
-    # the recipient's notification in the outbox (ON CONFLICT DO NOTHING), in the same transaction.
-    assert verbs(statements) == ["SELECT", "SELECT", "INSERT", "INSERT", "UPDATE", "INSERT"], statements
-    assert "notifications_notification" in statements[5]
+    # statement; the posting (transaction, entries, balances); the recipient's notification in
+    # the outbox (ON CONFLICT DO NOTHING), in the same transaction.
+    assert verbs(statements) == ["SELECT", "SELECT", *posting_verbs(), "INSERT"], statements
+    assert "notifications_notification" in statements[-1]
 
     lock = statements[1]
     if connection.features.has_select_for_update:
         assert "FOR UPDATE" in lock.upper()
     assert "ORDER BY a.id" in lock
     assert str(funded_customer.account.pk) in lock and other_customer.account.account_no in lock
-    assert "transactions_entry" in statements[3]
-    assert "transactions_account" in statements[4]
+    posting = " ".join(statements[2:-1])
+    assert all(table in posting for table in ("transactions_transaction", "transactions_entry", "transactions_account"))
 
 
-def test_withdrawal_is_five_statements(funded_customer, customer_client):
+def test_withdrawal_is_three_statements_on_postgresql(funded_customer, customer_client):
     with CaptureQueriesContext(connection) as queries:
         response = customer_client.post("/api/withdrawal/", {"amount": "10.00"}, format="json")
     assert response.status_code == 201, response.content
-    assert verbs(work_statements(queries)) == ["SELECT", "SELECT", "INSERT", "INSERT", "UPDATE"]
+    assert verbs(work_statements(queries)) == ["SELECT", "SELECT", *posting_verbs()]
 
 
 def test_idempotency_key_adds_two_statements_to_a_transfer(funded_customer, other_customer, customer_client):
@@ -74,8 +80,7 @@ def test_idempotency_key_adds_two_statements_to_a_transfer(funded_customer, othe
         )
     assert response.status_code == 201, response.content
     # + the key row claimed before the movement, + its stored response after it.
-    assert verbs(work_statements(queries)) == ["SELECT", "INSERT", "SELECT", "INSERT", "INSERT", "UPDATE", "INSERT",
-                                               "UPDATE"]
+    assert verbs(work_statements(queries)) == ["SELECT", "INSERT", "SELECT", *posting_verbs(), "INSERT", "UPDATE"]
 
 
 def list_statements(client) -> tuple[int, int]:

@@ -38,16 +38,15 @@ def test_a_transfer_becomes_a_script_of_variables(tasks):
                  recipient.account.account_no: ":dst_no"}
     lines = tasks.to_pgbench(statements, variables)
 
-    # the transfer's five statements and the recipient's notification in the outbox (issue 16)
-    assert len(lines) == 6
+    # authentication, the lock, the posting in one statement (PostgreSQL) and the recipient's
+    # notification in the outbox (issue 16)
+    assert len(lines) == 4
     assert lines[-1].startswith('INSERT INTO "notifications_notification"') and "ON CONFLICT DO NOTHING" in lines[-1]
     script = "\n".join(lines)
     assert recipient.account.account_no not in script and ":dst_no" in script
-    # the new transaction's id is read back and used by its entries
-    insert_tx = next(line for line in lines if line.startswith('INSERT INTO "transactions_transaction"'))
-    assert insert_tx.endswith("\\gset") and "('TX' || (:ref)::text)" in insert_tx
-    insert_entries = next(line for line in lines if line.startswith('INSERT INTO "transactions_entry"'))
-    assert ":id" in insert_entries and ":src" in insert_entries and ":dst" in insert_entries
+    posting = lines[2]
+    assert posting.startswith("WITH tx AS (INSERT INTO") and "('TX' || (:ref)::text)" in posting
+    assert ":src" in posting and ":dst" in posting and ":uid" in posting
     # no stray ':' that pgbench would take for a variable (times are epoch numbers)
     assert set(re.findall(r"(?<!:):([a-z_]+)", script)) <= {"uid", "src", "dst", "dst_no", "ref", "id"}
 
