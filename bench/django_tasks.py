@@ -243,19 +243,23 @@ def capture(out_dir: Path) -> dict:
     count = make_party_table()
     rows = parties(0)
 
-    def distinct(session, *people) -> bool:
-        # Every value the script turns into a variable must be told apart from the others, and
-        # the shard (a small number) from the small literals of the statements (an outbox row's
-        # email_attempts is 0).
-        values = [session] + [v for p in people for k, v in p.items() if k in ("uid", "src", "shard", "cash")]
-        return len(set(values)) == len(values) and all(p["shard"] >= 2 for p in people)
+    def distinct(*values) -> bool:
+        return len(set(values)) == len(values)
 
-    # The captured statements name the session of the token issued here; the script, each
-    # party's own (bench_party.sid).
-    for sender, recipient in ((a, b) for a in rows[20:] for b in rows[20:] if a is not b):
+    def party_values(*people) -> list:
+        return [v for p in people for k, v in p.items() if k in ("uid", "src", "shard", "cash")]
+
+    # Every value the script turns into a variable must be told apart from the others, and
+    # the shard (a small number) from the small literals of the statements (an outbox row's
+    # email_attempts is 0).
+    sender, recipient = next((a, b) for a in rows[20:] for b in rows[20:] if a is not b
+                             and distinct(*party_values(a, b)) and a["shard"] >= 2 and b["shard"] >= 2)
+    # The captured statements name the session of the token issued here (a new one until its
+    # id is told apart too); the script, each party's own (bench_party.sid).
+    while True:
         tokens = {p["uid"]: issue_tokens(User.objects.get(pk=p["uid"]))["access"] for p in (sender, recipient)}
         captured_session = Session.objects.filter(user_id=sender["uid"]).order_by("-id").values_list("pk", flat=True)[0]
-        if distinct(captured_session, sender, recipient):
+        if distinct(captured_session, *party_values(sender, recipient)):
             break
     client = Client(HTTP_HOST="127.0.0.1")
 
@@ -274,15 +278,15 @@ def capture(out_dir: Path) -> dict:
         "withdrawal": recorded(lambda: post("/api/withdrawal/", {"amount": "1.23"}, sender["uid"])),
     }
     variables = {
-        captured_session: ":sid",
-        sender["uid"]: ":uid", sender["src"]: ":src", sender["src_no"]: ":src_no", recipient["src"]: ":dst",
-        recipient["src_no"]: ":dst_no", sender["cash"]: ":cash", sender["shard"]: ":shard",
+        captured_session: ":sid", sender["uid"]: ":uid", recipient["uid"]: ":ruid", sender["src"]: ":src",
+        sender["src_no"]: ":src_no", recipient["src"]: ":dst", recipient["src_no"]: ":dst_no",
+        sender["cash"]: ":cash", sender["shard"]: ":shard",
     }
     pick = (
         f"\\set s random(1, {count})\n"
         f"\\set r 1 + (:s + random(0, {count - 2})) % {count}\n"
         "\\set ref random(1000000000000000, 9999999999999999)\n"
-        "SELECT p.uid, p.sid, p.src, p.src_no, p.shard, p.cash, r.src AS dst, r.src_no AS dst_no "
+        "SELECT p.uid, p.sid, p.src, p.src_no, p.shard, p.cash, r.uid AS ruid, r.src AS dst, r.src_no AS dst_no "
         f"FROM {PARTY_TABLE} p, {PARTY_TABLE} r WHERE p.n = :s AND r.n = :r\n\\gset\n"
     )
     out_dir.mkdir(parents=True, exist_ok=True)

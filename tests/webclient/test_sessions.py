@@ -295,3 +295,18 @@ def test_400_revoked_tokens_stay_refused_with_redis_after_flushdb(settings):
     assert redis_cache.get("probe") is None
     refused = sum(profile_status(token) == 401 for token in revoked)
     assert refused == 400
+
+
+def test_a_signed_token_naming_another_users_session_is_refused(customer, other_customer):
+    """The session is looked up by its id alone; its user must be the token's."""
+    from accounts.tokens import SESSION_CLAIM
+    from usersessions.services import open_session
+
+    theirs = open_session(user=other_customer.user)
+    token = AccessToken.for_user(customer.user)
+    token[SESSION_CLAIM] = theirs.pk
+    response = as_client(str(token), "Bearer").get("/api/auth/update-profile/")
+    assert response.status_code == 401
+    mine = open_session(user=customer.user)
+    token[SESSION_CLAIM] = mine.pk
+    assert as_client(str(token), "Bearer").get("/api/auth/update-profile/").status_code == 200
