@@ -30,7 +30,9 @@ class Notification(models.Model):
         SKIPPED = "skipped", "Not emailed (no address, or the user opted out)"
         FAILED = "failed", "Gave up after repeated failures"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # db_index=False: notification_user_recent and the once-per-event constraint lead with it.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+                             db_index=False)
     kind = models.CharField(max_length=30, choices=Kind.choices)
     # What happened, as a stable key ("transaction-TX..", "installment-42"; no colons, so the SQL replay of issue 15 can carry them): one row per user, kind and event.
     event = models.CharField(max_length=100)

@@ -129,8 +129,10 @@ class Transaction(models.Model):
     destination = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="incoming_transactions",
                                     db_index=False)
     description = models.CharField(max_length=255, blank=True)
+    # No index of its own: nothing lists transactions by who posted them (the audit trail
+    # answers "what did this teller do"), and each index is one more entry per posting.
     performed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # One-to-one: a transaction can be reversed once; its reversal is `transaction.reversal`.
