@@ -30,8 +30,12 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 
 # Recycle workers now and then, staggered, so that a slow leak never takes the service down.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+# Not often: a new worker starts cold (a new PostgreSQL backend with empty catalog caches,
+# statements planned again until prepared, a new Redis connection). At 2,000 a worker was
+# replaced every ~6 s at the benchmark's rate, and the restarts were its p99 spikes and a
+# fifth of its database CPU per transfer (docs/benchmarks.md).
+max_requests = _int("GUNICORN_MAX_REQUESTS", 50000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 5000)
 
 # Import the app once in the master: a broken deploy fails at start, not on first request.
 # Database connections are opened lazily, after the fork, so none is shared between workers.

@@ -10,7 +10,7 @@ from .factories import CustomerFactory, ManagerFactory, fund
 
 
 def on_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    return settings.DATABASES["default"]["ENGINE"] in ("django.db.backends.postgresql", "bank_project.postgresql")
 
 
 def pytest_collection_modifyitems(config, items):
