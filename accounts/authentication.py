@@ -1,3 +1,5 @@
+import functools
+
 from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -19,6 +21,7 @@ _SESSION_COLUMNS = [Columns(Session, "s"), Columns(User, "u"), Columns(Customer,
                     Columns(Manager, "m")]
 
 
+@functools.cache  # per database alias: built once per process
 def _session_sql(using: str) -> str:
     s, u, c, a, m = _SESSION_COLUMNS
     columns = ", ".join(each.sql(using) for each in _SESSION_COLUMNS)

@@ -66,6 +66,22 @@ def load_row(row, columns: list[Columns], using: str = "default") -> list:
     return found
 
 
+def insert_values(instance, using: str = "default") -> tuple[str, str, list]:
+    """(columns, placeholders, params) to INSERT `instance` by hand: every concrete column but
+    the primary key, each value as the ORM would save it (defaults, auto_now_add)."""
+    connection = connections[using]
+    fields = [field for field in instance._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    params = [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
+    return columns, ", ".join(["%s"] * len(fields)), params
+
+
+def mark_saved(instance, pk, using: str = "default") -> None:
+    """`instance` was inserted by hand with primary key `pk`: it is now a saved row."""
+    instance.pk = pk
+    instance._state.adding, instance._state.db = False, using
+
+
 def cache_relation(instance, descriptor, value) -> None:
     """Remember `value` (None: there is none) as `instance`'s related object behind `descriptor`
     (e.g. User.customer, Customer.account, Account.customer), as select_related would: reading

@@ -14,7 +14,7 @@ def deliver_notification(user_id: int, kind: str, event: str) -> str:
 def deliver_new_notifications() -> dict:
     """Asked for after commits that wrote outbox rows (services.enqueue_delivery): the rows
     no send has been tried for yet."""
-    return services.deliver_pending(untried_only=True)
+    return services.deliver_new()
 
 
 @shared_task(name="notifications.deliver_pending", ignore_result=True)

@@ -6,6 +6,7 @@ statuses and funds under the lock, writes the transaction and its entries (summi
 zero) and the new balances, and commits. Any failure leaves nothing behind.
 """
 
+import functools
 import logging
 import secrets
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from django.db.transaction import TransactionManagementError
 from accounts.models import Customer, User
 from bank_project.errors import Conflict, DomainError
 from bank_project.money import InvalidAmount, validate_amount  # noqa: F401 (callers catch services.InvalidAmount)
-from bank_project.rows import Columns, cache_relation, load_row
+from bank_project.rows import Columns, cache_relation, insert_values, load_row, mark_saved
 from notifications import services as notifications
 
 from .models import Account, Entry, Transaction, generate_account_no
@@ -276,11 +277,12 @@ def post_transaction(
         performed_by=performed_by,
         reverses=reverses,
     )
-    entries = []
+    # The new balances are applied to the locked instances only once written: a refused write
+    # (reverse()'s second reversal, in its savepoint) leaves them as they are in the database.
+    balances, entries = {}, []
     for account, signed in legs:
-        account.balance += signed
-        entries.append(Entry(transaction=tx, account_id=account.pk, amount=signed, balance_after=account.balance))
-    balances = {account.pk: account.balance for account, _ in legs}
+        balances[account.pk] = balances.get(account.pk, account.balance) + signed
+        entries.append(Entry(transaction=tx, account_id=account.pk, amount=signed, balance_after=balances[account.pk]))
     if connection.vendor == "postgresql":
         _write_posting_in_one_statement(tx, entries, balances)
     else:
@@ -289,6 +291,8 @@ def post_transaction(
             entry.transaction = tx  # its transaction_id, now that there is one
         Entry.objects.bulk_create(entries)
         _write_balances(balances)
+    for account, _ in legs:
+        account.balance = balances[account.pk]
     Transaction.reversal.related.set_cached_value(tx, None)  # new: not reversed, no need to ask
     return Posting(transaction=tx, entries=tuple(entries))
 
@@ -311,40 +315,42 @@ def _write_balances(balances: dict) -> None:
         )
 
 
-_TRANSACTION_FIELDS = [field for field in Transaction._meta.concrete_fields if not field.primary_key]
-
-
-def _posting_sql() -> str:
+@functools.cache  # built once per process
+def _posting_sql(columns: str, placeholders: str) -> str:
     """PostgreSQL: the transaction, its entries and the new balances in ONE statement (data-
     modifying CTEs). Three statements cost three round trips, each waking the database's
     backend again (docs/scaling.md); their foreign keys and the deferred zero-sum trigger
-    check the same rows either way."""
+    check the same rows either way. The entries' ids come back in insertion order, which the
+    ORDER BY fixes (INSERT ... SELECT takes the nextval()s in the order the rows arrive)."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in _TRANSACTION_FIELDS)
-    values = ", ".join(["%s"] * len(_TRANSACTION_FIELDS))
+    entry, account = Entry._meta, Account._meta
+    entry_columns = ", ".join(quote(entry.get_field(name).column)
+                              for name in ("transaction", "account", "amount", "balance_after"))
     return (
-        f"WITH tx AS (INSERT INTO {quote(Transaction._meta.db_table)} ({columns}) VALUES ({values}) RETURNING id),"
-        f" entries AS (INSERT INTO {quote(Entry._meta.db_table)} (transaction_id, account_id, amount, balance_after)"
+        f"WITH tx AS (INSERT INTO {quote(Transaction._meta.db_table)} ({columns}) VALUES ({placeholders})"
+        f"  RETURNING {quote(Transaction._meta.pk.column)} AS id),"
+        f" entries AS (INSERT INTO {quote(entry.db_table)} ({entry_columns})"
         "  SELECT tx.id, leg.account_id, leg.amount, leg.balance_after FROM tx,"
         "  unnest(%s::bigint[], %s::numeric[], %s::numeric[]) WITH ORDINALITY AS leg(account_id, amount, balance_after, n)"
-        "  ORDER BY leg.n RETURNING id),"
-        f" balances AS (UPDATE {quote(Account._meta.db_table)} account SET balance = new.balance"
-        "  FROM unnest(%s::bigint[], %s::numeric[]) AS new(id, balance) WHERE account.id = new.id)"
+        f"  ORDER BY leg.n RETURNING {quote(entry.pk.column)} AS id),"
+        f" balances AS (UPDATE {quote(account.db_table)} account SET {quote(account.get_field('balance').column)}"
+        f"  = new.balance FROM unnest(%s::bigint[], %s::numeric[]) AS new(id, balance)"
+        f"  WHERE account.{quote(account.pk.column)} = new.id)"
         " SELECT tx.id, (SELECT array_agg(id ORDER BY id) FROM entries) FROM tx"
     )
 
 
 def _write_posting_in_one_statement(tx: Transaction, entries: list, balances: dict) -> None:
-    params = [field.get_db_prep_save(field.pre_save(tx, add=True), connection) for field in _TRANSACTION_FIELDS]
+    columns, placeholders, params = insert_values(tx)
     params += [[entry.account_id for entry in entries], [entry.amount for entry in entries],
                [entry.balance_after for entry in entries], list(balances), list(balances.values())]
     with connection.cursor() as cursor:
-        cursor.execute(_posting_sql(), params)
-        tx.pk, entry_ids = cursor.fetchone()
-    tx._state.adding, tx._state.db = False, connection.alias
+        cursor.execute(_posting_sql(columns, placeholders), params)
+        tx_id, entry_ids = cursor.fetchone()
+    mark_saved(tx, tx_id)
     for entry, entry_id in zip(entries, entry_ids, strict=True):
-        entry.pk, entry.transaction_id = entry_id, tx.pk
-        entry._state.adding, entry._state.db = False, connection.alias
+        entry.transaction_id = tx_id
+        mark_saved(entry, entry_id)
 
 
 # --- Customer operations -------------------------------------------------------------------

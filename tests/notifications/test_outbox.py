@@ -124,6 +124,14 @@ def test_delivery_is_asked_for_at_most_once_a_second_per_process_and_runs_after_
     assert services.deliver_pending(untried_only=True) == {"sent": 5}  # the funding deposit's and 4 transfers'
 
 
+def test_the_requested_delivery_goes_on_past_one_batch(customer, monkeypatch):
+    monkeypatch.setattr(services, "SWEEP_BATCH", 3)
+    for n in range(7):
+        services.notify(user=customer.user, kind="money_received", event=f"transaction-TXB{n}", subject="s", body="b")
+    assert services.deliver_new() == {"sent": 7}
+    assert len(mail.outbox) == 7
+
+
 def test_the_requested_delivery_leaves_failed_sends_to_the_minute_sweep(customer):
     services.notify(user=customer.user, kind="money_received", event="transaction-TX9", subject="s", body="b")
     with override_settings(EMAIL_BACKEND="tests.notifications.failing_backend.EmailBackend"):

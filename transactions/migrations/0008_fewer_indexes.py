@@ -1,20 +1,18 @@
 """One index fewer per posting: transaction.performed_by keeps its foreign key, not its index
-(docs/scaling.md). SQLite rebuilds the table to alter the column, which drops its triggers:
-the append-only triggers are put back, as in 0006."""
+(docs/scaling.md).
 
-import importlib
+The index alone is dropped, concurrently (bank_project.migration_ops.drop_index_only).
+"""
 
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
-def restore_sqlite_triggers(apps, schema_editor):
-    importlib.import_module("transactions.migrations.0006_fewer_indexes_per_posting").restore_sqlite_triggers(
-        apps, schema_editor)
+from bank_project.migration_ops import drop_index_only
 
 
 class Migration(migrations.Migration):
+    atomic = False  # DROP INDEX CONCURRENTLY cannot run inside a transaction
 
     dependencies = [
         ('transactions', '0007_interest_and_fees'),
@@ -22,10 +20,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='transaction',
-            name='performed_by',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='transaction',
+                    name='performed_by',
+                    field=models.ForeignKey(blank=True, db_index=False, null=True,
+                                            on_delete=django.db.models.deletion.PROTECT, related_name='+',
+                                            to=settings.AUTH_USER_MODEL),
+                ),
+            ],
+            database_operations=[drop_index_only(table="transactions_transaction", column="performed_by_id",
+                                                 index="transactions_transaction_performed_by_id_680e8d93")],
         ),
-        migrations.RunPython(restore_sqlite_triggers, restore_sqlite_triggers),
     ]
