@@ -143,13 +143,14 @@ def change_password(*, user: User, old_password: str, new_password: str, session
 
 @transaction.atomic
 def password_set_by_staff(*, user: User, by) -> int:
-    """What follows a password that staff set for `user` (the admin's change-password form,
-    which has saved it in the same transaction): the audit row, the user told, and every
-    login session of the user ended by `by`. A password set for someone is a reset (after a
-    takeover, or to shut password login off), so no session made with the old one goes on.
-    Returns how many sessions ended."""
+    """What follows a password set in the admin (the change-password form of `user`, or the
+    admin's own password page when `by` is `user`; the form has saved it in the same
+    transaction): the audit row, the user told, and every API login session of the user ended
+    by `by`. A password set for someone is a reset (after a takeover, or to shut password login
+    off), so no session made with the old one goes on; and the admin's own browser session is
+    not one of the API's, so a change there ends them all. Returns how many sessions ended."""
     record(Action.PASSWORD_CHANGED, actor=by, target=user,
-           after={"set_by_staff": True, "usable": user.has_usable_password()})
+           after={"set_by_staff": by.pk != user.pk, "in_admin": True, "usable": user.has_usable_password()})
     notifications.password_changed(user=user)
     return session_services.end_other_sessions(user=user, ended_by=by)
 

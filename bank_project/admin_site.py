@@ -10,7 +10,7 @@ django-otp's OTP admin form and template, and only sessions verified by it get i
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig
-from django.db import models
+from django.db import models, transaction
 
 from bank_project.errors import DomainError
 
@@ -39,6 +39,20 @@ class BankAdminSite(admin.AdminSite):
 
         show_reports = CanViewReports().has_permission(request, None)
         return super().index(request, {"show_reports": show_reports, **(extra_context or {})})
+
+    def password_change(self, request, extra_context=None):
+        # Django's view saves the form; whether it did is whether the stored hash changed. As
+        # for a password set for someone else (accounts.admin.UserAdmin), the user's API
+        # sessions end, audited, in the form's transaction.
+        from accounts import services
+
+        with transaction.atomic():
+            user = request.user
+            before = user.password
+            response = super().password_change(request, extra_context)
+            if request.method == "POST" and user.password != before:
+                services.password_set_by_staff(user=user, by=user)
+        return response
 
     def has_permission(self, request):
         user = request.user

@@ -214,6 +214,24 @@ def test_a_password_set_in_the_admin_ends_every_session_of_that_user(superuser_c
         root.pk, "password_changed", sorted([first["session_id"], second["session_id"]]))
 
 
+def test_an_admins_own_password_change_in_the_admin_ends_their_api_sessions(superuser_client, customer):
+    client, root = superuser_client
+    root_api = APIClient().post("/api/login/", {"username": "root", "password": "Root-Secret-77"}, format="json").json()
+    theirs = _api_login(customer.user)
+    refused = client.post("/admin/password_change/", {"old_password": "wrong", "new_password1": "Fresh-Secret-88",
+                                                       "new_password2": "Fresh-Secret-88"})
+    assert refused.status_code == 200 and _profile_status(root_api["token"]) == 200
+    response = client.post("/admin/password_change/", {"old_password": "Root-Secret-77",
+                                                        "new_password1": "Fresh-Secret-88",
+                                                        "new_password2": "Fresh-Secret-88"})
+    assert response.status_code == 302, response.content[:2000]
+    assert _profile_status(root_api["token"]) == 401 and _profile_status(theirs["token"]) == 200
+    assert client.get("/admin/").status_code == 200  # the admin's browser session goes on
+    changed = AuditEvent.objects.get(action=Action.PASSWORD_CHANGED)
+    assert (changed.actor_id, changed.target_id, changed.after["set_by_staff"]) == (root.pk, str(root.pk), False)
+    assert Session.objects.get(pk=root_api["session_id"]).ended_reason == Session.EndReason.PASSWORD_CHANGED
+
+
 def test_a_refused_admin_password_form_ends_nothing(superuser_client, customer, other_customer):
     client, _ = superuser_client
     mine, theirs = _api_login(customer.user), _api_login(other_customer.user)

@@ -27,6 +27,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Unapplying runs the operations backwards: the table rebuilds below drop the triggers
+        # again after the last step put them back, so this first step restores them once more.
+        migrations.RunPython(migrations.RunPython.noop, restore_sqlite_triggers),
         migrations.AlterField(
             model_name='entry',
             name='account',
