@@ -66,6 +66,11 @@ def load_row(row, columns: list[Columns], using: str = "default") -> list:
     return found
 
 
+def placeholders(count: int) -> str:
+    """`%s, %s, ...`: one parameter marker per value."""
+    return ", ".join(["%s"] * count)
+
+
 def insert_values(instance, using: str = "default") -> tuple[str, str, list]:
     """(columns, placeholders, params) to INSERT `instance` by hand: every concrete column but
     the primary key, each value as the ORM would save it (defaults, auto_now_add)."""
@@ -73,7 +78,7 @@ def insert_values(instance, using: str = "default") -> tuple[str, str, list]:
     fields = [field for field in instance._meta.concrete_fields if not field.primary_key]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     params = [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
-    return columns, ", ".join(["%s"] * len(fields)), params
+    return columns, placeholders(len(fields)), params
 
 
 def mark_saved(instance, pk, using: str = "default") -> None:

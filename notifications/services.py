@@ -10,6 +10,7 @@ sweep (`deliver_pending`), which a worker runs every minute.
 import logging
 import time
 import uuid
+from collections import Counter
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -152,14 +153,13 @@ def deliver_new(*, seconds: float = 30.0) -> dict:
     """What enqueue_delivery asks for: every untried pending row, batch after batch (a burst,
     e.g. close of business's reminders, may leave thousands), for up to `seconds`. Stops early
     when a batch is short or sent nothing new (its rows held by another worker's delivery)."""
-    outcomes: dict[str, int] = {}
+    outcomes: Counter[str] = Counter()
     deadline = time.monotonic() + seconds
     while True:
         batch = deliver_pending(limit=SWEEP_BATCH, untried_only=True)  # SWEEP_BATCH read at call time
-        for outcome, count in batch.items():
-            outcomes[outcome] = outcomes.get(outcome, 0) + count
+        outcomes.update(batch)
         if sum(batch.values()) < SWEEP_BATCH or set(batch) <= {"not_pending"} or time.monotonic() >= deadline:
-            return outcomes
+            return dict(outcomes)
 
 
 # --- Preferences -----------------------------------------------------------------------

@@ -19,7 +19,7 @@ from django.db.transaction import TransactionManagementError
 from accounts.models import Customer, User
 from bank_project.errors import Conflict, DomainError
 from bank_project.money import InvalidAmount, validate_amount  # noqa: F401 (callers catch services.InvalidAmount)
-from bank_project.rows import Columns, cache_relation, insert_values, load_row, mark_saved
+from bank_project.rows import Columns, cache_relation, insert_values, load_row, mark_saved, placeholders
 from notifications import services as notifications
 
 from .models import Account, Entry, Transaction, generate_account_no
@@ -171,33 +171,17 @@ def lock_accounts(
     if not connection.in_atomic_block:  # as select_for_update refuses: a lock must outlive the statement
         raise TransactionManagementError("lock_accounts() must run inside transaction.atomic.")
     ids, codes, account_nos = list(ids), list(codes), list(account_nos)
-    conditions, params = [], []
-    if ids:
-        conditions.append(f"a.id IN ({_placeholders(ids)})")
-        params += ids
-    if account_nos:
-        conditions.append(f"a.account_no IN ({_placeholders(account_nos)})")
-        params += account_nos
+    if not (ids or codes or account_nos):
+        return []
+    params = [*ids, *account_nos]
     if codes:
         if shard_key is None:
             shard_key = next(iter(ids), 0)
-        conditions.append(f"(a.code IN ({_placeholders(codes)}) AND a.shard = %s)")
         params += [*codes, internal_shard(shard_key)]
-    if not conditions:
-        return []
-    columns = [_ACCOUNT, *_HOLDER] if holders else [_ACCOUNT]
-    sql = f"SELECT {', '.join(each.sql() for each in columns)} FROM {_ACCOUNT.table()}"
-    if holders:
-        customer, user = _HOLDER
-        sql += (f" LEFT OUTER JOIN {customer.table()} ON c.id = a.customer_id"
-                f" LEFT OUTER JOIN {user.table()} ON u.id = c.user_id")
-    sql += f" WHERE {' OR '.join(conditions)} ORDER BY a.id"
-    if connection.features.has_select_for_update:
-        # OF a: lock the account rows only, not the joined customer and user rows.
-        sql += " FOR UPDATE OF a" if holders and connection.features.has_select_for_update_of else " FOR UPDATE"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_lock_sql(len(ids), len(account_nos), len(codes), holders, connection.vendor), params)
         rows = cursor.fetchall()
+    columns = [_ACCOUNT, *_HOLDER] if holders else [_ACCOUNT]
     accounts = []
     for row in rows:
         found = load_row(row, columns)
@@ -214,8 +198,26 @@ _ACCOUNT = Columns(Account, "a")
 _HOLDER = (Columns(Customer, "c"), Columns(User, "u"))
 
 
-def _placeholders(values: list) -> str:
-    return ", ".join(["%s"] * len(values))
+@functools.cache  # one text per shape of call (how many ids, numbers, codes), built once per process
+def _lock_sql(ids: int, account_nos: int, codes: int, holders: bool, vendor: str) -> str:
+    conditions = []
+    if ids:
+        conditions.append(f"a.id IN ({placeholders(ids)})")
+    if account_nos:
+        conditions.append(f"a.account_no IN ({placeholders(account_nos)})")
+    if codes:
+        conditions.append(f"(a.code IN ({placeholders(codes)}) AND a.shard = %s)")
+    columns = [_ACCOUNT, *_HOLDER] if holders else [_ACCOUNT]
+    sql = f"SELECT {', '.join(each.sql() for each in columns)} FROM {_ACCOUNT.table()}"
+    if holders:
+        customer, user = _HOLDER
+        sql += (f" LEFT OUTER JOIN {customer.table()} ON c.id = a.customer_id"
+                f" LEFT OUTER JOIN {user.table()} ON u.id = c.user_id")
+    sql += f" WHERE {' OR '.join(conditions)} ORDER BY a.id"
+    if connection.features.has_select_for_update:
+        # OF a: lock the account rows only, not the joined customer and user rows.
+        sql += " FOR UPDATE OF a" if holders and connection.features.has_select_for_update_of else " FOR UPDATE"
+    return sql
 
 
 def by_code(accounts: list[Account], code: str) -> Account:
@@ -310,7 +312,7 @@ def _write_balances(balances: dict) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(table)} SET {quote(balance)} = CASE {quote(pk)} {whens} END "
-            f"WHERE {quote(pk)} IN ({', '.join(['%s'] * len(balances))})",
+            f"WHERE {quote(pk)} IN ({placeholders(len(balances))})",
             params,
         )
 
