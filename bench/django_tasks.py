@@ -206,13 +206,20 @@ def recorded(do) -> list[tuple[str, list]]:
 def to_pgbench(statements, variables: dict) -> list[str]:
     """Each statement with its parameters in place: a value in `variables` (its pgbench
     variable), the new transaction's id (`:id`, read back with \\gset), the fresh reference
-    (random), any other as the literal captured."""
+    (random), also inside a text that names it (a notification's event and body), any other
+    as the literal captured."""
+    fresh_reference = "('TX' || (:ref)::text)"
+    references = {value for _, params in statements for value in params
+                  if isinstance(value, str) and value.startswith("TX") and len(value) == 18}
 
     def render(value, *, is_transaction_id=False) -> str:
         if is_transaction_id:
             return ":id"
-        if isinstance(value, str) and value.startswith("TX") and len(value) == 18:
-            return "('TX' || (:ref)::text)"
+        if value in references:
+            return fresh_reference
+        if isinstance(value, str) and any(reference in value for reference in references):
+            reference = next(reference for reference in references if reference in value)
+            return f"replace({sql_literal(value)}, {sql_literal(reference)}, {fresh_reference})"
         if not isinstance(value, (bool, Decimal)) and value in variables:
             return variables[value]
         return sql_literal(value)

@@ -1,10 +1,11 @@
 """Writing notifications (the outbox) and delivering them by email.
 
-`notify` is called by the services that move money or decide loans, inside their database
-transaction: the row commits or rolls back with the change. After the commit it asks the
-task queue to deliver the new rows soon (`enqueue_delivery`, at most once a second per
-process); if the broker is down that is logged and the row stays pending for the next
-sweep (`deliver_pending`), which a worker runs every minute.
+`notify` is called by the services that decide loans, sign people in and so on, inside their
+database transaction: the row commits or rolls back with the change. (The ledger writes a
+money movement's row itself, in the statement that posts it: `outbox_row`.) After the commit
+it asks the task queue to deliver the new rows soon (`enqueue_delivery`, at most once a
+second per process); if the broker is down that is logged and the row stays pending for the
+next sweep (`deliver_pending`), which a worker runs every minute.
 """
 
 import logging
@@ -43,15 +44,35 @@ def notify(*, user, kind: str, event: str, subject: str, body: str) -> None:
     Called inside the caller's transaction. A second call for the same user, kind and event
     does nothing (ON CONFLICT DO NOTHING on the unique constraint): one email per event.
     """
-    if user is None:
-        return
+    row = outbox_row(user=user, kind=kind, event=event, subject=subject, body=body)
+    if row is not None:
+        write_outbox([row])
+
+
+def write_outbox(rows: list[Notification]) -> None:
+    """Insert unsaved outbox rows (a row already there for its user, kind and event is left
+    as it is), to be delivered once the current transaction commits."""
     # By hand: the same statement through bulk_create(ignore_conflicts=True) cost 7% of a
     # transfer's Python CPU to compile (docs/benchmarks.md).
-    row = Notification(user=user, kind=kind, event=event[:100], subject=subject[:200], body=body)
-    columns, placeholders, params = insert_values(row)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {connection.ops.quote_name(Notification._meta.db_table)} ({columns}) "
-                       f"VALUES ({placeholders}) ON CONFLICT DO NOTHING", params)
+        for row in rows:
+            columns, placeholders, params = insert_values(row)
+            cursor.execute(f"INSERT INTO {connection.ops.quote_name(Notification._meta.db_table)} ({columns}) "
+                           f"VALUES ({placeholders}) ON CONFLICT DO NOTHING", params)
+    deliver_after_commit()
+
+
+def outbox_row(*, user, kind: str, event: str, subject: str, body: str) -> Notification | None:
+    """The row `notify` writes, unsaved (None: there is no one to tell). The ledger writes a
+    money movement's row itself, in the statement that posts it on PostgreSQL (transactions.
+    services post_transaction's `notices`), then calls deliver_after_commit()."""
+    if user is None:
+        return None
+    return Notification(user=user, kind=kind, event=event[:100], subject=subject[:200], body=body)
+
+
+def deliver_after_commit() -> None:
+    """Outbox rows were written in the current transaction: have them delivered once it commits."""
     transaction.on_commit(enqueue_delivery)
 
 
@@ -185,11 +206,11 @@ def _masked(account_no: str) -> str:
     return "****" + account_no[-4:]
 
 
-def _money_in(*, kind: str, transaction_row, account, balance, subject: str, what: str) -> None:
+def _money_in(*, kind: str, transaction_row, account, balance, subject: str, what: str) -> Notification | None:
     customer = account.customer
     if customer is None:  # the bank's own accounts are told nothing
-        return
-    notify(
+        return None
+    return outbox_row(
         user=customer.user,
         kind=kind,
         event=f"transaction-{transaction_row.reference}",
@@ -198,19 +219,20 @@ def _money_in(*, kind: str, transaction_row, account, balance, subject: str, wha
     )
 
 
-def money_received(*, transaction_row, recipient_account, sender_account, balance) -> None:
+# The ledger writes these two itself, in the statement that posts the money (see outbox_row).
+def money_received(*, transaction_row, recipient_account, sender_account, balance) -> Notification | None:
     amount = f"{transaction_row.amount} {transaction_row.currency}"
-    _money_in(kind=Kind.MONEY_RECEIVED, transaction_row=transaction_row, account=recipient_account, balance=balance,
-              subject=f"You received {amount}",
-              what=f"{amount} arrived in your account {_masked(recipient_account.account_no)} from account "
-                   f"{_masked(sender_account.account_no)}")
+    return _money_in(kind=Kind.MONEY_RECEIVED, transaction_row=transaction_row, account=recipient_account,
+                     balance=balance, subject=f"You received {amount}",
+                     what=f"{amount} arrived in your account {_masked(recipient_account.account_no)} from account "
+                          f"{_masked(sender_account.account_no)}")
 
 
-def deposit_completed(*, transaction_row, account, balance) -> None:
+def deposit_completed(*, transaction_row, account, balance) -> Notification | None:
     amount = f"{transaction_row.amount} {transaction_row.currency}"
-    _money_in(kind=Kind.DEPOSIT_COMPLETED, transaction_row=transaction_row, account=account, balance=balance,
-              subject=f"Deposit of {amount} completed",
-              what=f"Your deposit of {amount} into account {_masked(account.account_no)} is complete")
+    return _money_in(kind=Kind.DEPOSIT_COMPLETED, transaction_row=transaction_row, account=account, balance=balance,
+                     subject=f"Deposit of {amount} completed",
+                     what=f"Your deposit of {amount} into account {_masked(account.account_no)} is complete")
 
 
 def loan_decided(*, loan) -> None:

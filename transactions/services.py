@@ -9,6 +9,7 @@ zero) and the new balances, and commits. Any failure leaves nothing behind.
 import functools
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -250,6 +251,7 @@ def post_transaction(
     description: str = "",
     reverses: Transaction | None = None,
     allow_frozen: bool = False,
+    notices: Callable[[Posting], list] | None = None,
 ) -> Posting:
     """Write one balanced transaction. Call inside transaction.atomic, with every account
     in `legs` locked by lock_accounts (the instances it returned).
@@ -257,6 +259,8 @@ def post_transaction(
     `legs` are (account, signed amount) pairs summing to zero; + raises a balance.
     Re-checks statuses and funds, inserts the transaction, its entries in one bulk
     insert, and the new balances in one UPDATE.
+    `notices`: given the posting about to be written, the customers' outbox rows (unsaved
+    notifications, or None) to write with it; on PostgreSQL in the same statement.
     """
     if sum(signed for _, signed in legs) != 0:
         raise ValueError("A transaction's entries must sum to zero.")
@@ -285,18 +289,24 @@ def post_transaction(
     for account, signed in legs:
         balances[account.pk] = balances.get(account.pk, account.balance) + signed
         entries.append(Entry(transaction=tx, account_id=account.pk, amount=signed, balance_after=balances[account.pk]))
+    posting = Posting(transaction=tx, entries=tuple(entries))
+    outbox = [row for row in notices(posting) if row is not None] if notices else []
     if connection.vendor == "postgresql":
-        _write_posting_in_one_statement(tx, entries, balances)
+        _write_posting_in_one_statement(tx, entries, balances, outbox)
+        if outbox:
+            notifications.deliver_after_commit()
     else:
         tx.save(force_insert=True)
         for entry in entries:
             entry.transaction = tx  # its transaction_id, now that there is one
         Entry.objects.bulk_create(entries)
         _write_balances(balances)
+        if outbox:
+            notifications.write_outbox(outbox)
     for account, _ in legs:
         account.balance = balances[account.pk]
     Transaction.reversal.related.set_cached_value(tx, None)  # new: not reversed, no need to ask
-    return Posting(transaction=tx, entries=tuple(entries))
+    return posting
 
 
 def _write_balances(balances: dict) -> None:
@@ -317,17 +327,23 @@ def _write_balances(balances: dict) -> None:
         )
 
 
-@functools.cache  # built once per process
-def _posting_sql(columns: str, placeholders: str) -> str:
-    """PostgreSQL: the transaction, its entries and the new balances in ONE statement (data-
-    modifying CTEs). Three statements cost three round trips, each waking the database's
-    backend again (docs/scaling.md); their foreign keys and the deferred zero-sum trigger
-    check the same rows either way. The entries' ids come back in insertion order, which the
-    ORDER BY fixes (INSERT ... SELECT takes the nextval()s in the order the rows arrive)."""
+@functools.cache  # one text per shape (how many outbox rows), built once per process
+def _posting_sql(columns: str, placeholders: str, outbox_table: str, outbox_columns: str,
+                 outbox_rows: tuple[str, ...]) -> str:
+    """PostgreSQL: the transaction, its entries, the new balances and the outbox rows in ONE
+    statement (data-modifying CTEs). Four statements cost four round trips, each waking the
+    database's backend again (docs/scaling.md); their foreign keys and the deferred zero-sum
+    trigger check the same rows either way. The entries' ids come back in insertion order,
+    which the ORDER BY fixes (INSERT ... SELECT takes the nextval()s in the order the rows
+    arrive). A data-modifying CTE runs to completion whether or not the query reads it."""
     quote = connection.ops.quote_name
     entry, account = Entry._meta, Account._meta
     entry_columns = ", ".join(quote(entry.get_field(name).column)
                               for name in ("transaction", "account", "amount", "balance_after"))
+    outbox = ""
+    if outbox_rows:  # as notifications.write_outbox: a row already there is left as it is
+        outbox = (f", outbox AS (INSERT INTO {quote(outbox_table)} ({outbox_columns})"
+                  f"  VALUES {', '.join(f'({row})' for row in outbox_rows)} ON CONFLICT DO NOTHING)")
     return (
         f"WITH tx AS (INSERT INTO {quote(Transaction._meta.db_table)} ({columns}) VALUES ({placeholders})"
         f"  RETURNING {quote(Transaction._meta.pk.column)} AS id),"
@@ -337,17 +353,24 @@ def _posting_sql(columns: str, placeholders: str) -> str:
         f"  ORDER BY leg.n RETURNING {quote(entry.pk.column)} AS id),"
         f" balances AS (UPDATE {quote(account.db_table)} account SET {quote(account.get_field('balance').column)}"
         f"  = new.balance FROM unnest(%s::bigint[], %s::numeric[]) AS new(id, balance)"
-        f"  WHERE account.{quote(account.pk.column)} = new.id)"
+        f"  WHERE account.{quote(account.pk.column)} = new.id){outbox}"
         " SELECT tx.id, (SELECT array_agg(id ORDER BY id) FROM entries) FROM tx"
     )
 
 
-def _write_posting_in_one_statement(tx: Transaction, entries: list, balances: dict) -> None:
+def _write_posting_in_one_statement(tx: Transaction, entries: list, balances: dict, outbox: list) -> None:
     columns, placeholders, params = insert_values(tx)
     params += [[entry.account_id for entry in entries], [entry.amount for entry in entries],
                [entry.balance_after for entry in entries], list(balances), list(balances.values())]
+    outbox_table, outbox_columns, outbox_rows = "", "", []
+    for row in outbox:  # notifications.Notification rows
+        outbox_table = row._meta.db_table
+        outbox_columns, row_placeholders, row_params = insert_values(row)
+        outbox_rows.append(row_placeholders)
+        params += row_params
+    sql = _posting_sql(columns, placeholders, outbox_table, outbox_columns, tuple(outbox_rows))
     with connection.cursor() as cursor:
-        cursor.execute(_posting_sql(columns, placeholders), params)
+        cursor.execute(sql, params)
         tx_id, entry_ids = cursor.fetchone()
     mark_saved(tx, tx_id)
     for entry, entry_id in zip(entries, entry_ids, strict=True):
@@ -361,6 +384,7 @@ def _write_posting_in_one_statement(tx: Transaction, entries: list, balances: di
 def post_against_internal(
     *, kind: str, account: Account, internal_code: str, amount: Decimal, credit: bool,
     performed_by: User | None, description: str, allow_frozen: bool = False,
+    notices: Callable[[Posting], list] | None = None,
 ) -> Posting:
     """Move `amount` between a customer's `account` and one of the bank's own accounts:
     into the customer's account when `credit`, out of it otherwise. Call inside
@@ -380,23 +404,23 @@ def post_against_internal(
         performed_by=performed_by,
         description=description,
         allow_frozen=allow_frozen,
+        notices=notices,
     )
 
 
 @transaction.atomic
 def deposit(*, account: Account, amount: Decimal, performed_by: User | None, description: str = "") -> Posting:
     """Credit `account`; cash comes into the bank (a teller deposit)."""
-    return _deposit_completed(post_against_internal(
+    return post_against_internal(
         kind=Transaction.Kind.DEPOSIT, account=account, internal_code=Account.CASH, amount=amount, credit=True,
-        performed_by=performed_by, description=description or "Deposit",
-    ), account)
+        performed_by=performed_by, description=description or "Deposit", notices=_tell_depositor(account),
+    )
 
 
-def _deposit_completed(posting: Posting, account: Account) -> Posting:
-    """The customer is told (outbox row in this transaction), whichever way the money came."""
-    notifications.deposit_completed(transaction_row=posting.transaction, account=account,
-                                    balance=posting.balance_after(account))
-    return posting
+def _tell_depositor(account: Account) -> Callable[[Posting], list]:
+    """The customer is told (an outbox row written with the posting), whichever way the money came."""
+    return lambda posting: [notifications.deposit_completed(
+        transaction_row=posting.transaction, account=account, balance=posting.balance_after(account))]
 
 
 @transaction.atomic
@@ -406,10 +430,11 @@ def deposit_from_gateway(
     """Credit `account` with money a payment gateway confirmed: the other side is
     `gateway_clearing` (what the gateway owes the bank until it settles), not cash.
     payments.services calls it under the payment's row lock."""
-    return _deposit_completed(post_against_internal(
+    return post_against_internal(
         kind=Transaction.Kind.DEPOSIT, account=account, internal_code=Account.GATEWAY_CLEARING, amount=amount,
         credit=True, performed_by=performed_by, description=description or "Deposit through a payment gateway",
-    ), account)
+        notices=_tell_depositor(account),
+    )
 
 
 @transaction.atomic
@@ -439,7 +464,7 @@ def transfer(
     )
     if recipient is None:
         raise AccountNotFound(f"No customer account has the number {recipient_account_no}.")
-    posting = post_transaction(
+    return post_transaction(
         kind=Transaction.Kind.TRANSFER,
         legs=[(sender, -amount), (recipient, amount)],
         amount=amount,
@@ -447,10 +472,10 @@ def transfer(
         destination=recipient,
         performed_by=performed_by,
         description=description or "Transfer",
+        notices=lambda posting: [notifications.money_received(
+            transaction_row=posting.transaction, recipient_account=recipient, sender_account=sender,
+            balance=posting.balance_after(recipient))],
     )
-    notifications.money_received(transaction_row=posting.transaction, recipient_account=recipient,
-                                 sender_account=sender, balance=posting.balance_after(recipient))
-    return posting
 
 
 # --- Manager operations --------------------------------------------------------------------
