@@ -220,7 +220,7 @@ def _money_in(*, kind: str, transaction_row, account, balance, subject: str, wha
 
 
 # The ledger writes these two itself, in the statement that posts the money (see outbox_row).
-def money_received(*, transaction_row, recipient_account, sender_account, balance) -> Notification | None:
+def money_received_row(*, transaction_row, recipient_account, sender_account, balance) -> Notification | None:
     amount = f"{transaction_row.amount} {transaction_row.currency}"
     return _money_in(kind=Kind.MONEY_RECEIVED, transaction_row=transaction_row, account=recipient_account,
                      balance=balance, subject=f"You received {amount}",
@@ -228,7 +228,7 @@ def money_received(*, transaction_row, recipient_account, sender_account, balanc
                           f"{_masked(sender_account.account_no)}")
 
 
-def deposit_completed(*, transaction_row, account, balance) -> Notification | None:
+def deposit_completed_row(*, transaction_row, account, balance) -> Notification | None:
     amount = f"{transaction_row.amount} {transaction_row.currency}"
     return _money_in(kind=Kind.DEPOSIT_COMPLETED, transaction_row=transaction_row, account=account, balance=balance,
                      subject=f"Deposit of {amount} completed",

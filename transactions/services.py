@@ -419,7 +419,7 @@ def deposit(*, account: Account, amount: Decimal, performed_by: User | None, des
 
 def _tell_depositor(account: Account) -> Callable[[Posting], list]:
     """The customer is told (an outbox row written with the posting), whichever way the money came."""
-    return lambda posting: [notifications.deposit_completed(
+    return lambda posting: [notifications.deposit_completed_row(
         transaction_row=posting.transaction, account=account, balance=posting.balance_after(account))]
 
 
@@ -472,7 +472,7 @@ def transfer(
         destination=recipient,
         performed_by=performed_by,
         description=description or "Transfer",
-        notices=lambda posting: [notifications.money_received(
+        notices=lambda posting: [notifications.money_received_row(
             transaction_row=posting.transaction, recipient_account=recipient, sender_account=sender,
             balance=posting.balance_after(recipient))],
     )
