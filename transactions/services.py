@@ -22,6 +22,7 @@ from bank_project.errors import Conflict, DomainError
 from bank_project.money import InvalidAmount, validate_amount  # noqa: F401 (callers catch services.InvalidAmount)
 from bank_project.rows import Columns, cache_relation, insert_values, load_row, mark_saved, placeholders
 from notifications import services as notifications
+from notifications.models import Notification
 
 from .models import Account, Entry, Transaction, generate_account_no
 
@@ -251,7 +252,7 @@ def post_transaction(
     description: str = "",
     reverses: Transaction | None = None,
     allow_frozen: bool = False,
-    notices: Callable[[Posting], list] | None = None,
+    notices: Callable[[Posting], list[Notification | None]] | None = None,
 ) -> Posting:
     """Write one balanced transaction. Call inside transaction.atomic, with every account
     in `legs` locked by lock_accounts (the instances it returned).
@@ -259,8 +260,9 @@ def post_transaction(
     `legs` are (account, signed amount) pairs summing to zero; + raises a balance.
     Re-checks statuses and funds, inserts the transaction, its entries in one bulk
     insert, and the new balances in one UPDATE.
-    `notices`: given the posting about to be written, the customers' outbox rows (unsaved
-    notifications, or None) to write with it; on PostgreSQL in the same statement.
+    `notices`: given the posting about to be written, a list of the customers' outbox rows
+    (unsaved notifications; a None in it is skipped) to write with it; on PostgreSQL in the
+    same statement.
     """
     if sum(signed for _, signed in legs) != 0:
         raise ValueError("A transaction's entries must sum to zero.")
@@ -328,8 +330,7 @@ def _write_balances(balances: dict) -> None:
 
 
 @functools.cache  # one text per shape (how many outbox rows), built once per process
-def _posting_sql(columns: str, placeholders: str, outbox_table: str, outbox_columns: str,
-                 outbox_rows: tuple[str, ...]) -> str:
+def _posting_sql(columns: str, placeholders: str, outbox_columns: str, outbox_rows: tuple[str, ...]) -> str:
     """PostgreSQL: the transaction, its entries, the new balances and the outbox rows in ONE
     statement (data-modifying CTEs). Four statements cost four round trips, each waking the
     database's backend again (docs/scaling.md); their foreign keys and the deferred zero-sum
@@ -342,7 +343,7 @@ def _posting_sql(columns: str, placeholders: str, outbox_table: str, outbox_colu
                               for name in ("transaction", "account", "amount", "balance_after"))
     outbox = ""
     if outbox_rows:  # as notifications.write_outbox: a row already there is left as it is
-        outbox = (f", outbox AS (INSERT INTO {quote(outbox_table)} ({outbox_columns})"
+        outbox = (f", outbox AS (INSERT INTO {quote(Notification._meta.db_table)} ({outbox_columns})"
                   f"  VALUES {', '.join(f'({row})' for row in outbox_rows)} ON CONFLICT DO NOTHING)")
     return (
         f"WITH tx AS (INSERT INTO {quote(Transaction._meta.db_table)} ({columns}) VALUES ({placeholders})"
@@ -362,13 +363,12 @@ def _write_posting_in_one_statement(tx: Transaction, entries: list, balances: di
     columns, placeholders, params = insert_values(tx)
     params += [[entry.account_id for entry in entries], [entry.amount for entry in entries],
                [entry.balance_after for entry in entries], list(balances), list(balances.values())]
-    outbox_table, outbox_columns, outbox_rows = "", "", []
-    for row in outbox:  # notifications.Notification rows
-        outbox_table = row._meta.db_table
+    outbox_columns, outbox_rows = "", []
+    for row in outbox:
         outbox_columns, row_placeholders, row_params = insert_values(row)
         outbox_rows.append(row_placeholders)
         params += row_params
-    sql = _posting_sql(columns, placeholders, outbox_table, outbox_columns, tuple(outbox_rows))
+    sql = _posting_sql(columns, placeholders, outbox_columns, tuple(outbox_rows))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         tx_id, entry_ids = cursor.fetchone()
