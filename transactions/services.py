@@ -330,7 +330,7 @@ def _write_balances(balances: dict) -> None:
 
 
 @functools.cache  # one text per shape (how many outbox rows), built once per process
-def _posting_sql(columns: str, placeholders: str, outbox_columns: str, outbox_rows: tuple[str, ...]) -> str:
+def _posting_sql(columns: str, placeholders: str, outbox_insert: str) -> str:
     """PostgreSQL: the transaction, its entries, the new balances and the outbox rows in ONE
     statement (data-modifying CTEs). Four statements cost four round trips, each waking the
     database's backend again (docs/scaling.md); their foreign keys and the deferred zero-sum
@@ -341,10 +341,7 @@ def _posting_sql(columns: str, placeholders: str, outbox_columns: str, outbox_ro
     entry, account = Entry._meta, Account._meta
     entry_columns = ", ".join(quote(entry.get_field(name).column)
                               for name in ("transaction", "account", "amount", "balance_after"))
-    outbox = ""
-    if outbox_rows:  # as notifications.write_outbox: a row already there is left as it is
-        outbox = (f", outbox AS (INSERT INTO {quote(Notification._meta.db_table)} ({outbox_columns})"
-                  f"  VALUES {', '.join(f'({row})' for row in outbox_rows)} ON CONFLICT DO NOTHING)")
+    outbox = f", outbox AS ({outbox_insert})" if outbox_insert else ""
     return (
         f"WITH tx AS (INSERT INTO {quote(Transaction._meta.db_table)} ({columns}) VALUES ({placeholders})"
         f"  RETURNING {quote(Transaction._meta.pk.column)} AS id),"
@@ -363,12 +360,9 @@ def _write_posting_in_one_statement(tx: Transaction, entries: list, balances: di
     columns, placeholders, params = insert_values(tx)
     params += [[entry.account_id for entry in entries], [entry.amount for entry in entries],
                [entry.balance_after for entry in entries], list(balances), list(balances.values())]
-    outbox_columns, outbox_rows = "", []
-    for row in outbox:
-        outbox_columns, row_placeholders, row_params = insert_values(row)
-        outbox_rows.append(row_placeholders)
-        params += row_params
-    sql = _posting_sql(columns, placeholders, outbox_columns, tuple(outbox_rows))
+    outbox_insert, outbox_params = notifications.outbox_insert(outbox) if outbox else ("", [])
+    sql = _posting_sql(columns, placeholders, outbox_insert)
+    params += outbox_params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         tx_id, entry_ids = cursor.fetchone()
