@@ -35,6 +35,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import posting_cost  # bench/, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
@@ -117,6 +119,10 @@ def parse_args():
                         help="planner setting for the bench database (default 1.1, for SSDs; 0: leave the server's)")
     parser.add_argument("--no-replay", action="store_true",
                         help="skip the SQL replay (the app's captured statements through pgbench)")
+    parser.add_argument("--posting-cost", action="store_true",
+                        help="also replay the captured transfer's parts and batched postings beside TPC-B, "
+                             "paced at the HTTP transfer rate, in alternating rounds (bench/posting_cost.py)")
+    parser.add_argument("--posting-cost-rounds", type=int, default=2, help="rounds of --posting-cost (default 2)")
     args = parser.parse_args()
     if args.quick:
         args.duration = min(args.duration, 2)
@@ -382,6 +388,8 @@ class CpuMeter:
         self.sample()
         app = (self.server.cpu_seconds() - self.app_start) if self.server else 0.0
         db = sum(seconds - self.db_start.get(pid, 0.0) for pid, seconds in self.seen.items())
+        # The backends that did any work: the app's connections (a worker's pool holds one).
+        self.busy_backends = sum(1 for pid, seconds in self.seen.items() if seconds > self.db_start.get(pid, 0.0))
         return app, db
 
 
@@ -401,9 +409,10 @@ def wrk(server: Server, scenario: str, connections: int, seconds: int, database:
         die(f"wrk failed ({result.returncode}) for {scenario} at {connections}:\n{result.stdout}\n{result.stderr}")
     raw = json.loads(line[len("BENCH_RESULT "):])
     seconds_run = raw["duration_us"] / 1e6
-    app_ms = db_ms = None
+    app_ms = db_ms = backends = None
     if meter is not None:
         app_seconds, db_seconds = meter.stop()
+        backends = meter.busy_backends
         if raw["requests"]:
             app_ms = app_seconds * 1000 / raw["requests"]
             db_ms = db_seconds * 1000 / raw["requests"]
@@ -430,6 +439,7 @@ def wrk(server: Server, scenario: str, connections: int, seconds: int, database:
         "first_error": raw["first_error"],
         "app_cpu_ms": app_ms,
         "db_cpu_ms": db_ms,
+        "db_backends": backends,
     }
 
 
@@ -493,6 +503,14 @@ def paced_rate(http_rows) -> float:
     return transfer["rps"] if transfer and transfer["rps"] else 0.0
 
 
+def paced_clients(http_rows, args) -> int:
+    """As many pgbench clients as the app held PostgreSQL connections in that run (5 workers,
+    a pool of one each): CPU per transaction also grows with the number of backends sharing
+    the cores (TPC-B at 495/s: 0.30 ms from 2 clients, 0.35-0.41 from 8; docs/scaling.md)."""
+    transfer = find(http_rows, "transfer", 8)
+    return (transfer or {}).get("db_backends") or args.workers
+
+
 def pgbench_matrix(args, http_rows=()) -> list[dict]:
     pgbench = need("pgbench", "it ships with PostgreSQL: apt-get install postgresql-contrib or postgresql-15")
     shared = args.pgbench_db == args.db  # pgbench's tables beside the app's, in one database
@@ -507,10 +525,10 @@ def pgbench_matrix(args, http_rows=()) -> list[dict]:
         log(f"pgbench  c={clients:>2}: {row['rps']:8.1f} tps  p99 {row['p99_ms']:.1f} ms  "
             f"DB CPU {cpu(row['db_cpu_ms'])} ms/tx")
         rows.append(row)
-    rate = paced_rate(http_rows)
+    rate, clients = paced_rate(http_rows), paced_clients(http_rows, args)
     if rate:
-        row = pgbench_run(pgbench, args, 8, "pgbench-paced", ["-R", f"{rate:.1f}"], args.pgbench_db)
-        log(f"pgbench  c= 8 paced at {rate:.1f}/s: {row['rps']:8.1f} tps  DB CPU {cpu(row['db_cpu_ms'])} ms/tx")
+        row = pgbench_run(pgbench, args, clients, "pgbench-paced", ["-R", f"{rate:.1f}"], args.pgbench_db)
+        log(f"pgbench  c={clients:>2} paced at {rate:.1f}/s: {row['rps']:8.1f} tps  DB CPU {cpu(row['db_cpu_ms'])} ms/tx")
         rows.append(row)
     if shared:
         run([pgbench, "-i", "-I", "d", *conn_args, args.pgbench_db])  # drop pgbench's tables
@@ -540,13 +558,63 @@ def replay_matrix(args, env, http_rows=()) -> list[dict]:
             log(f"replay {name:<10} c={clients:>2}: {row['rps']:8.1f} tps  p99 {row['p99_ms']:.1f} ms  "
                 f"errors {row['errors']}  DB CPU {cpu(row['db_cpu_ms'])} ms/tx")
             rows.append(row)
-    rate = paced_rate(http_rows)
+    rate, paced = paced_rate(http_rows), paced_clients(http_rows, args)
     if rate:
-        row = pgbench_run(pgbench, args, 8, "replay-transfer-paced",
+        row = pgbench_run(pgbench, args, paced, "replay-transfer-paced",
                           ["-M", "prepared", "-R", f"{rate:.1f}", "-f", str(RESULTS / "replay_transfer.sql")], args.db)
-        log(f"replay transfer c= 8 paced at {rate:.1f}/s: DB CPU {cpu(row['db_cpu_ms'])} ms/tx")
+        log(f"replay transfer c={paced:>2} paced at {rate:.1f}/s: DB CPU {cpu(row['db_cpu_ms'])} ms/tx")
         rows.append(row)
     return rows
+
+
+def posting_cost_matrix(args, http_rows) -> list[dict]:
+    """bench/posting_cost.py: what each part of the captured transfer costs PostgreSQL, and what
+    batches of N transfers per transaction would cost, beside TPC-B at the same rate. Runs
+    after replay_matrix (its captured script and bench_party)."""
+    import psycopg
+
+    pgbench = need("pgbench", "it ships with PostgreSQL")
+    rate = paced_rate(http_rows)
+    if not rate:
+        die("--posting-cost paces its runs at the HTTP transfer rate: run the transfer scenario at 8 clients")
+    with psycopg.connect(f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{args.db}") as conn:
+        parties, offsets = posting_cost.party_offsets(conn.cursor())
+    clients = paced_clients(http_rows, args)
+    parts = posting_cost.parts((RESULTS / "replay_transfer.sql").read_text(), parties, offsets, clients=clients)
+    scripts = RESULTS / "posting_cost"
+    scripts.mkdir(parents=True, exist_ok=True)
+    for part in parts:
+        (scripts / f"{part.name}.sql").write_text(part.script)
+    recreate_database(args.pgbench_db)
+    run([pgbench, "-i", "-s", "10", "-q", "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, args.pgbench_db])
+    rows = []
+    try:
+        for round_no in range(1, args.posting_cost_rounds + 1):
+            row = pgbench_run(pgbench, args, clients, "cost-tpcb", ["-R", f"{rate:.1f}"], args.pgbench_db)
+            rows.append({**row, "round": round_no, "transfers": 1, "per_transfer_ms": row["db_cpu_ms"]})
+            for part in parts:
+                # --max-tries: the unlocked `posting` part may deadlock on two opposite transfers.
+                row = pgbench_run(pgbench, args, part.clients, f"cost-{part.name}",
+                                  ["-M", "prepared", "--max-tries", "10", "-R", f"{rate / part.transfers:.2f}",
+                                   "-f", str(scripts / f"{part.name}.sql")], args.db)
+                per_transfer = row["db_cpu_ms"] / part.transfers if row["db_cpu_ms"] is not None else None
+                rows.append({**row, "round": round_no, "transfers": part.transfers, "per_transfer_ms": per_transfer,
+                             "what": part.what})
+                log(f"posting cost {part.name:<9} round {round_no}: {row['rps']:7.1f} tx/s  "
+                    f"DB CPU {cpu(per_transfer)} ms per transfer  errors {row['errors']}")
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{args.pgbench_db}" WITH (FORCE)')
+    return rows
+
+
+def posting_cost_table(rows: list[dict]) -> str:
+    lines = ["| part | round | clients | transfers/tx | tx/s | errors | DB CPU ms/tx | DB CPU ms/transfer |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for row in rows:
+        lines.append(f"| {row['scenario'][len('cost-'):]} | {row['round']} | {row['clients']} | {row['transfers']} | "
+                     f"{row['rps']:.1f} | {row['errors']} | {cpu(row['db_cpu_ms'])} | {cpu(row['per_transfer_ms'])} |")
+    return "\n".join(lines)
 
 
 def percentile(sorted_values: list, pct: float) -> float:
@@ -600,8 +668,8 @@ def table(rows: list[dict]) -> str:
     labels["pgbench"] = "pgbench TPC-B-like (tps)"
     labels["replay-transfer"] = "SQL replay of a transfer, pgbench (tps)"
     labels["replay-withdrawal"] = "SQL replay of a withdrawal, pgbench (tps)"
-    labels["replay-transfer-paced"] = "SQL replay of a transfer, paced at the HTTP transfer rate"
-    labels["pgbench-paced"] = "pgbench TPC-B-like, paced at the HTTP transfer rate"
+    labels["replay-transfer-paced"] = "SQL replay of a transfer, paced at the HTTP transfer rate, one client per app connection"
+    labels["pgbench-paced"] = "pgbench TPC-B-like, paced at the HTTP transfer rate, one client per app connection"
     for row in rows:
         lines.append(
             f"| {labels[row['scenario']]} | {row['clients']} | {row['rps']:.1f} | {row['p50_ms']:.1f} | "
@@ -642,17 +710,19 @@ def ratios_and_targets(rows) -> tuple[list[str], list[tuple[str, bool | None]]]:
     if listing:
         targets.append((f"transactions list (100 rows) at 8 clients >= {TARGET_TRANSACTIONS_RPS:.0f} req/s "
                         f"({listing['rps']:.1f})", listing["rps"] >= TARGET_TRANSACTIONS_RPS))
-    tpcb8, paced = find(rows, "pgbench", 8), find(rows, "pgbench-paced", 8)
+    tpcb8 = find(rows, "pgbench", 8)
+    paced = next((row for row in rows if row["scenario"] == "pgbench-paced"), None)
     if transfer and tpcb8 and transfer.get("db_cpu_ms") and tpcb8.get("db_cpu_ms"):
         ratio = transfer["db_cpu_ms"] / tpcb8["db_cpu_ms"]
         ratios.append(f"PostgreSQL CPU per transfer / per TPC-B transaction at 8 clients, each at its own rate = "
                       f"{transfer['db_cpu_ms']:.2f} / {tpcb8['db_cpu_ms']:.2f} ms = {ratio:.2f}x")
     if transfer and paced and transfer.get("db_cpu_ms") and paced.get("db_cpu_ms"):
         ratio = transfer["db_cpu_ms"] / paced["db_cpu_ms"]
-        ratios.append(f"PostgreSQL CPU per transfer / per TPC-B transaction at the same rate ({paced['rps']:.1f}/s) = "
+        ratios.append(f"PostgreSQL CPU per transfer / per TPC-B transaction at the same rate ({paced['rps']:.1f}/s) "
+                      f"and connections ({transfer.get('db_backends')} / {paced['clients']}) = "
                       f"{transfer['db_cpu_ms']:.2f} / {paced['db_cpu_ms']:.2f} ms = {ratio:.2f}x")
         targets.append((f"PostgreSQL CPU per transfer <= {TARGET_DB_CPU_VS_TPCB}x per TPC-B transaction at the same "
-                        f"rate ({ratio:.2f}x)", ratio <= TARGET_DB_CPU_VS_TPCB))
+                        f"rate and connections ({ratio:.2f}x)", ratio <= TARGET_DB_CPU_VS_TPCB))
     replayed = find(rows, "replay-transfer", 8)
     if replayed and tpcb8 and replayed.get("db_cpu_ms") and tpcb8.get("db_cpu_ms"):
         ratios.append(f"PostgreSQL CPU per replayed transfer / per TPC-B transaction at 8 clients, full speed = "
@@ -801,6 +871,7 @@ def main() -> None:
         rows += replay_matrix(args, env, rows)
     if not args.no_pgbench:
         rows += pgbench_matrix(args, rows)
+    cost_rows = posting_cost_matrix(args, rows) if args.posting_cost else []
 
     info = machine()
     if ref_revision:
@@ -831,9 +902,13 @@ def main() -> None:
         "Ledger after the run: " + ("OK (every balance equals the sum of its entries; total conserved)."
                                     if not problems else f"BROKEN: {len(problems)} problem(s)."),
         "",
+        *(["Where a transfer's PostgreSQL CPU goes (bench/posting_cost.py), paced at the HTTP transfer rate; "
+           "a batch of N runs at rate / N transactions per second:", "", posting_cost_table(cost_rows), "",
+           *[f"- {line}" for line in posting_cost.summary(cost_rows)], ""] if cost_rows else []),
     ])
     print("\n" + section)
-    (RESULTS / "last.json").write_text(json.dumps({"machine": info, "rows": rows, "problems": problems}, indent=2))
+    (RESULTS / "last.json").write_text(json.dumps({"machine": info, "rows": rows, "posting_cost": cost_rows,
+                                                   "problems": problems}, indent=2))
     if args.write:
         write_docs(section)
     if problems:
