@@ -102,7 +102,7 @@ def parts(script: str, parties: int, offsets: dict[str, int], batches=(2, 4, 8, 
         lines = [line for i in range(1, n + 1) for line in pick(i, parties, offsets)] + ["BEGIN;"]
         if lock:
             lines.append(lock_by_ids(statements["lock"], [f":{side}{i}" for i in range(1, n + 1)
-                                                           for side in ("src", "dst")]))
+                                                           for side in ("src", "dst")]) + ";")
         lines += [numbered(statements["posting"], i) + ";" for i in range(1, n + 1)] + ["END;"]
         return "\n".join(lines) + "\n"
 

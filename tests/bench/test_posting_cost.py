@@ -56,6 +56,8 @@ def test_each_part_defines_every_variable_it_uses(cost):
         assert used and used <= defined, (part.name, used - defined)
         assert "bench_party" not in part.script and "dst_no" not in part.script  # no lookup the app does not make
         assert ";;" not in part.script
+        for line in part.script.splitlines():  # one statement per line, each ended (pgbench joins the rest)
+            assert line.startswith("\\") or (line.endswith(";") and line.count(";") == 1), (part.name, line[:80])
 
 
 def test_the_parts_hold_what_their_names_say(cost):
