@@ -124,6 +124,8 @@ def parse_args():
                              "paced at the HTTP transfer rate, in alternating rounds (bench/posting_cost.py)")
     parser.add_argument("--posting-cost-rounds", type=int, default=2, help="rounds of --posting-cost (default 2)")
     args = parser.parse_args()
+    if args.posting_cost and args.no_replay:
+        parser.error("--posting-cost cuts up the transfer the replay captures: drop --no-replay")
     if args.quick:
         args.duration = min(args.duration, 2)
         args.warmup = min(args.warmup, 1)
@@ -576,7 +578,7 @@ def posting_cost_matrix(args, http_rows) -> list[dict]:
     pgbench = need("pgbench", "it ships with PostgreSQL")
     rate = paced_rate(http_rows)
     if not rate:
-        die("--posting-cost paces its runs at the HTTP transfer rate: run the transfer scenario at 8 clients")
+        raise ValueError("it paces its runs at the HTTP transfer rate: run the transfer scenario at 8 clients")
     with psycopg.connect(f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{args.db}") as conn:
         parties, offsets = posting_cost.party_offsets(conn.cursor())
     clients = paced_clients(http_rows, args)
@@ -585,8 +587,11 @@ def posting_cost_matrix(args, http_rows) -> list[dict]:
     scripts.mkdir(parents=True, exist_ok=True)
     for part in parts:
         (scripts / f"{part.name}.sql").write_text(part.script)
-    recreate_database(args.pgbench_db)
-    run([pgbench, "-i", "-s", "10", "-q", "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, args.pgbench_db])
+    shared = args.pgbench_db == args.db  # TPC-B's tables beside the app's: never drop that database
+    conn_args = ["-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER]
+    if not shared:
+        recreate_database(args.pgbench_db)
+    run([pgbench, "-i", "-s", "10", "-q", *conn_args, args.pgbench_db])
     rows = []
     try:
         for round_no in range(1, args.posting_cost_rounds + 1):
@@ -603,8 +608,11 @@ def posting_cost_matrix(args, http_rows) -> list[dict]:
                 log(f"posting cost {part.name:<9} round {round_no}: {row['rps']:7.1f} tx/s  "
                     f"DB CPU {cpu(per_transfer)} ms per transfer  errors {row['errors']}")
     finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{args.pgbench_db}" WITH (FORCE)')
+        if shared:
+            run([pgbench, "-i", "-I", "d", *conn_args, args.pgbench_db])  # drop pgbench's tables
+        else:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{args.pgbench_db}" WITH (FORCE)')
     return rows
 
 
