@@ -9,6 +9,9 @@ drifts within minutes):
 - `posting`: the posting statement alone, in its own transaction (its commit, foreign
   keys, zero-sum trigger, indexes, WAL: the ledger's write with nothing around it);
 - `transfer`: BEGIN, the lock, the posting, COMMIT: the app's database transaction;
+- `batch-1`: the `transfer` part on one connection: the control for the batches, which
+  also run on one (this 2-core machine charges more per transaction spread over more
+  backends, docs/scaling.md);
 - `batch-N`: N transfers in ONE database transaction: one lock statement for their 2N
   accounts (in id order, as lock_accounts), N postings, one commit: what a writer batching
   N waiting transfers would send, at rate / N transactions per second, on one connection.
@@ -29,8 +32,8 @@ import re
 from dataclasses import dataclass
 
 PARTY_TABLE = "bench_party"
-# The captured script's per-transfer variables (bench/django_tasks.py capture).
-PAIR_VARIABLES = ("s", "r", "uid", "ruid", "sid", "src", "dst", "src_no", "dst_no", "ref")
+# The per-transfer variables pick() defines; the lock's account number is replaced by ids.
+PAIR_VARIABLES = ("s", "r", "uid", "ruid", "sid", "src", "dst", "ref")
 _VARIABLE = re.compile(r"(?<![:\w]):([a-z_]+)\b")  # :src, not the ::bigint of a cast
 _LOCK_WHERE = re.compile(r" WHERE .+? ORDER BY a\.id")
 
@@ -93,7 +96,7 @@ def pick(i: int, parties: int, offsets: dict[str, int]) -> list[str]:
     ]
 
 
-def parts(script: str, parties: int, offsets: dict[str, int], batches=(2, 4, 8, 16), clients: int = 5) -> list[Part]:
+def parts(script: str, parties: int, offsets: dict[str, int], batches=(1, 2, 4, 8, 16), clients: int = 5) -> list[Part]:
     """The parts, each a pgbench script. `clients`: the app's connections (one per worker); the
     batches run on one, as one writer would."""
     statements = captured_statements(script)
@@ -129,14 +132,14 @@ def party_offsets(cursor) -> tuple[int, dict[str, int]]:
         f" FROM {PARTY_TABLE})"
         " SELECT count(*), min(uid - n), max(uid - n), min(sid - n), max(sid - n), min(src - n), max(src - n) FROM p")
     count, *bounds = cursor.fetchone()
+    if count < 2:
+        raise ValueError(f"{PARTY_TABLE} holds {count} parties; a transfer needs two")
     offsets = {}
     for name, (low, high) in zip(("uid", "sid", "src"), zip(bounds[::2], bounds[1::2], strict=True), strict=True):
         if low is None or low != high:
             raise ValueError(f"{PARTY_TABLE}.{name} is not numbered consecutively ({low}..{high}): "
                              "the posting-cost runs pick parties by arithmetic")
         offsets[name] = int(low)
-    if count < 2:
-        raise ValueError(f"{PARTY_TABLE} holds {count} parties; a transfer needs two")
     return int(count), offsets
 
 

@@ -346,12 +346,15 @@ def process_cpu_seconds(pid: int, children: bool = False) -> float:
     return (int(fields[first]) + int(fields[first + 1])) / CLOCK_TICKS
 
 
-def db_backend_cpu(database: str) -> dict[int, float]:
+def db_backend_cpu(database: str, clients_only: bool = False) -> dict[int, float]:
+    """CPU so far of the backends on `database` (autovacuum's included: the writes cause it);
+    `clients_only`: only those serving a client connection."""
     import psycopg
 
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         pids = [row[0] for row in conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (database,))]
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+            + (" AND backend_type = 'client backend'" if clients_only else ""), (database,))]
     return {pid: process_cpu_seconds(pid) for pid in pids}
 
 
@@ -390,8 +393,10 @@ class CpuMeter:
         self.sample()
         app = (self.server.cpu_seconds() - self.app_start) if self.server else 0.0
         db = sum(seconds - self.db_start.get(pid, 0.0) for pid, seconds in self.seen.items())
-        # The backends that did any work: the app's connections (a worker's pool holds one).
-        self.busy_backends = sum(1 for pid, seconds in self.seen.items() if seconds > self.db_start.get(pid, 0.0))
+        # The client backends that did any work: the app's connections (a worker's pool holds one).
+        clients = db_backend_cpu(self.database, clients_only=True)
+        self.busy_backends = sum(1 for pid, seconds in self.seen.items()
+                                 if pid in clients and seconds > self.db_start.get(pid, 0.0))
         return app, db
 
 
@@ -591,9 +596,9 @@ def posting_cost_matrix(args, http_rows) -> list[dict]:
     conn_args = ["-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER]
     if not shared:
         recreate_database(args.pgbench_db)
-    run([pgbench, "-i", "-s", "10", "-q", *conn_args, args.pgbench_db])
     rows = []
     try:
+        run([pgbench, "-i", "-s", "10", "-q", *conn_args, args.pgbench_db])
         for round_no in range(1, args.posting_cost_rounds + 1):
             row = pgbench_run(pgbench, args, clients, "cost-tpcb", ["-R", f"{rate:.1f}"], args.pgbench_db)
             rows.append({**row, "round": round_no, "transfers": 1, "per_transfer_ms": row["db_cpu_ms"]})
@@ -883,7 +888,7 @@ def main() -> None:
     if args.posting_cost:
         try:
             cost_rows = posting_cost_matrix(args, rows)
-        except ValueError as exc:  # an extra: the run's own results still count
+        except (ValueError, SystemExit) as exc:  # an extra (pgbench_run dies on a failed run): the rest still counts
             log(f"--posting-cost skipped: {exc}")
 
     info = machine()
