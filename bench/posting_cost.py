@@ -29,6 +29,7 @@ balances: they run after the ledger audit.
 """
 
 import re
+import statistics
 from dataclasses import dataclass
 
 PARTY_TABLE = "bench_party"
@@ -147,12 +148,9 @@ def summary(rows: list[dict]) -> list[str]:
     """Per transfer, each part against TPC-B's transaction at the same rate (one line per part,
     the rounds' median), and what batching would make of the issue's ratio."""
     def median(name: str):
-        values = sorted(row["per_transfer_ms"] for row in rows
-                        if row["scenario"] == name and row.get("per_transfer_ms") is not None)
-        if not values:
-            return None
-        middle = len(values) // 2
-        return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+        values = [row["per_transfer_ms"] for row in rows
+                  if row["scenario"] == name and row.get("per_transfer_ms") is not None]
+        return statistics.median(values) if values else None
 
     tpcb = median("cost-tpcb")
     if not tpcb:

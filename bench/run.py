@@ -19,6 +19,7 @@ not write docs/benchmarks.md.
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -45,6 +46,7 @@ PYTHON = sys.executable
 
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", "5432", "postgres"
+PG_CONN_ARGS = ["-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER]  # for pgbench
 
 SCENARIOS = {
     # name: (wrk script, label in the table)
@@ -456,19 +458,18 @@ def wrk(server: Server, scenario: str, connections: int, seconds: int, database:
 def pgbench_run(pgbench: str, args, clients: int, label: str, extra: list[str], database: str) -> dict:
     """One measured pgbench run (after a warm-up), with the CPU its database backends spent
     per transaction, measured from /proc as for the HTTP runs."""
-    conn_args = ["-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER]
     threads = str(min(2, clients))
     logdir = RESULTS / "pgbench"
     logdir.mkdir(parents=True, exist_ok=True)
     if args.warmup:
-        run([pgbench, "-n", *extra, "-c", str(clients), "-j", threads, "-T", str(args.warmup), *conn_args, database])
+        run([pgbench, "-n", *extra, "-c", str(clients), "-j", threads, "-T", str(args.warmup), *PG_CONN_ARGS, database])
     prefix = logdir / f"{label}-c{clients}"
     for old in logdir.glob(f"{prefix.name}.*"):
         old.unlink()
     meter = CpuMeter(None, database)
     # pgbench's own connections only exist while it runs: start it, then the meter.
     proc = subprocess.Popen([pgbench, "-n", *extra, "-c", str(clients), "-j", threads, "-T", str(args.duration),
-                             "-l", f"--log-prefix={prefix}", *conn_args, database],
+                             "-l", f"--log-prefix={prefix}", *PG_CONN_ARGS, database],
                             cwd=SOURCE, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(0.3)
     meter.start()
@@ -518,30 +519,42 @@ def paced_clients(http_rows, args) -> int:
     return (transfer or {}).get("db_backends") or args.workers
 
 
-def pgbench_matrix(args, http_rows=()) -> list[dict]:
-    pgbench = need("pgbench", "it ships with PostgreSQL: apt-get install postgresql-contrib or postgresql-15")
-    shared = args.pgbench_db == args.db  # pgbench's tables beside the app's, in one database
+@contextlib.contextmanager
+def tpcb_tables(args, pgbench: str):
+    """pgbench's TPC-B tables (`pgbench -i -s 10`) in --pgbench-db for the block, then gone:
+    its own database is dropped; when it is the app's (--pgbench-db = --db), only its tables."""
+    import psycopg
+
+    shared = args.pgbench_db == args.db
     log(f"pgbench -i -s 10 on {args.pgbench_db}")
     if not shared:
         recreate_database(args.pgbench_db)
-    conn_args = ["-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER]
-    run([pgbench, "-i", "-s", "10", "-q", *conn_args, args.pgbench_db])
+    try:
+        run([pgbench, "-i", "-s", "10", "-q", *PG_CONN_ARGS, args.pgbench_db])
+        yield
+    finally:
+        if shared:
+            run([pgbench, "-i", "-I", "d", *PG_CONN_ARGS, args.pgbench_db])  # drop pgbench's tables
+        else:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{args.pgbench_db}" WITH (FORCE)')
+
+
+def pgbench_matrix(args, http_rows=()) -> list[dict]:
+    pgbench = need("pgbench", "it ships with PostgreSQL: apt-get install postgresql-contrib or postgresql-15")
     rows = []
-    for clients in args.clients:
-        row = pgbench_run(pgbench, args, clients, "pgbench", [], args.pgbench_db)
-        log(f"pgbench  c={clients:>2}: {row['rps']:8.1f} tps  p99 {row['p99_ms']:.1f} ms  "
-            f"DB CPU {cpu(row['db_cpu_ms'])} ms/tx")
-        rows.append(row)
-    rate, clients = paced_rate(http_rows), paced_clients(http_rows, args)
-    if rate:
-        row = pgbench_run(pgbench, args, clients, "pgbench-paced", ["-R", f"{rate:.1f}"], args.pgbench_db)
-        log(f"pgbench  c={clients:>2} paced at {rate:.1f}/s: {row['rps']:8.1f} tps  DB CPU {cpu(row['db_cpu_ms'])} ms/tx")
-        rows.append(row)
-    if shared:
-        run([pgbench, "-i", "-I", "d", *conn_args, args.pgbench_db])  # drop pgbench's tables
-    else:
-        with __import__("psycopg").connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{args.pgbench_db}" WITH (FORCE)')
+    with tpcb_tables(args, pgbench):
+        for clients in args.clients:
+            row = pgbench_run(pgbench, args, clients, "pgbench", [], args.pgbench_db)
+            log(f"pgbench  c={clients:>2}: {row['rps']:8.1f} tps  p99 {row['p99_ms']:.1f} ms  "
+                f"DB CPU {cpu(row['db_cpu_ms'])} ms/tx")
+            rows.append(row)
+        rate, clients = paced_rate(http_rows), paced_clients(http_rows, args)
+        if rate:
+            row = pgbench_run(pgbench, args, clients, "pgbench-paced", ["-R", f"{rate:.1f}"], args.pgbench_db)
+            log(f"pgbench  c={clients:>2} paced at {rate:.1f}/s: {row['rps']:8.1f} tps  "
+                f"DB CPU {cpu(row['db_cpu_ms'])} ms/tx")
+            rows.append(row)
     return rows
 
 
@@ -592,13 +605,8 @@ def posting_cost_matrix(args, http_rows) -> list[dict]:
     scripts.mkdir(parents=True, exist_ok=True)
     for part in parts:
         (scripts / f"{part.name}.sql").write_text(part.script)
-    shared = args.pgbench_db == args.db  # TPC-B's tables beside the app's: never drop that database
-    conn_args = ["-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER]
-    if not shared:
-        recreate_database(args.pgbench_db)
     rows = []
-    try:
-        run([pgbench, "-i", "-s", "10", "-q", *conn_args, args.pgbench_db])
+    with tpcb_tables(args, pgbench):
         for round_no in range(1, args.posting_cost_rounds + 1):
             row = pgbench_run(pgbench, args, clients, "cost-tpcb", ["-R", f"{rate:.1f}"], args.pgbench_db)
             rows.append({**row, "round": round_no, "transfers": 1, "per_transfer_ms": row["db_cpu_ms"]})
@@ -612,12 +620,6 @@ def posting_cost_matrix(args, http_rows) -> list[dict]:
                              "what": part.what})
                 log(f"posting cost {part.name:<9} round {round_no}: {row['rps']:7.1f} tx/s  "
                     f"DB CPU {cpu(per_transfer)} ms per transfer  errors {row['errors']}")
-    finally:
-        if shared:
-            run([pgbench, "-i", "-I", "d", *conn_args, args.pgbench_db])  # drop pgbench's tables
-        else:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{args.pgbench_db}" WITH (FORCE)')
     return rows
 
 
