@@ -385,6 +385,16 @@ IDEMPOTENCY_KEY_TTL_HOURS = 24
 # postings to it do not all queue on one locked row (docs/architecture.md, "No hot row").
 # Raising it takes effect at the next `manage.py migrate` (which creates the new rows).
 LEDGER_INTERNAL_SHARDS = env.int("LEDGER_INTERNAL_SHARDS", default=128)
+# The posting writer (transactions/writer.py, docs/architecture.md): the unix socket of this
+# node's `manage.py run_posting_writer`, which commits several requests' transfers in one
+# database transaction. Empty: every request posts its own transfer. With the path set and
+# no writer listening there, requests post their own too.
+POSTING_WRITER_SOCKET = env.str("POSTING_WRITER_SOCKET", default="")
+# How long a request waits for the writer's answer before posting the transfer itself (it
+# then finds out, under the accounts' locks, whether the writer posted it after all).
+POSTING_WRITER_WAIT_SECONDS = env.float("POSTING_WRITER_WAIT_SECONDS", default=2.0)
+# Transfers a writer commits together at most.
+POSTING_WRITER_BATCH = env.int("POSTING_WRITER_BATCH", default=32)
 # Rows a CSV export carries at most.
 CSV_EXPORT_MAX_ROWS = env.int("CSV_EXPORT_MAX_ROWS", default=10000)
 
@@ -493,5 +503,7 @@ LOGGING = {
         # Redis circuit breaker state changes; 503s with their cause and request id.
         "bank.cache": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "bank.errors": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # The posting writer's batches (a line a minute) and every request it failed to answer.
+        "bank.ledger.writer": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -23,12 +23,14 @@ import contextlib
 import datetime as dt
 import json
 import os
+import pickle
 import platform
 import re
 import secrets
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -95,6 +97,10 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", DEFAULT_WORKERS)))
     parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", DEFAULT_WORKER_CLASS))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", DEFAULT_THREADS)))
+    parser.add_argument("--no-posting-writer", dest="posting_writer", action="store_false",
+                        default=os.environ.get("BENCH_POSTING_WRITER", "1") != "0",
+                        help="no posting writer (manage.py run_posting_writer) beside gunicorn: every request "
+                             "posts its own transfer (deploy/serve runs one)")
     parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench reference runs")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 2 s per run, 1 s warm-up, 200 customers; does not write the docs")
@@ -277,11 +283,26 @@ class Server:
             cmd += ["--threads", str(args.threads)]
         self.describe = (f"gunicorn {args.workers} x {args.worker_class}"
                          + (f" ({args.threads} threads)" if args.worker_class == "gthread" else "")
-                         + (", otherwise the project's gunicorn.conf.py" if conf.exists() else ""))
+                         + (", otherwise the project's gunicorn.conf.py" if conf.exists() else "")
+                         + (", a posting writer" if args.posting_writer else ", no posting writer"))
         self.logfile.write_text("")  # this run's log only
         log(f"starting {self.describe} on {self.base}")
-        # Its output goes to the log file, not to our stdout: a kept server must not hold our pipe open.
+        self.writer_socket = f"/tmp/bank-bench-{self.port}/posting-writer.sock" if args.posting_writer else ""
+        env = dict(env, POSTING_WRITER_SOCKET=self.writer_socket)
+        self.writers = []
+        # Their output goes to the log file, not to our stdout: a kept server must not hold our pipe open.
         with open(self.logfile, "a") as out:
+            if self.writer_socket:
+                # Its CPU is the app's too: it posts the transfers the workers hand over.
+                self.writers.append(subprocess.Popen(
+                    [PYTHON, "manage.py", "run_posting_writer"], env=env, cwd=SOURCE, start_new_session=True,
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT))
+                deadline = time.time() + 30
+                while not os.path.exists(self.writer_socket):
+                    if self.writers[0].poll() is not None or time.time() > deadline:
+                        self.writers[0].kill()
+                        die(f"the posting writer did not start; see {self.logfile}")
+                    time.sleep(0.2)
             self.proc = subprocess.Popen(cmd, env=env, cwd=SOURCE, start_new_session=True,
                                          stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
@@ -305,8 +326,28 @@ class Server:
         """User + system CPU of the workers so far (all their threads), including workers
         that have exited (gunicorn recycles them after max_requests): their CPU is in the
         master's reaped-children counters."""
-        return sum(process_cpu_seconds(pid) for pid in self.worker_pids()) + process_cpu_seconds(
-            self.proc.pid, children=True)
+        return (sum(process_cpu_seconds(pid) for pid in self.worker_pids())
+                + process_cpu_seconds(self.proc.pid, children=True)
+                + sum(process_cpu_seconds(writer.pid) for writer in self.writers if writer.poll() is None))
+
+    def writer_stats(self) -> tuple[int, int] | None:
+        """(orders posted, commits) by the posting writer so far; None without one. Asked
+        with the writer's STATS message (transactions/writer.py: length, kind 2, a pickle)."""
+        if not self.writer_socket:
+            return None
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(5)
+            sock.connect(self.writer_socket)
+            payload = pickle.dumps(None)
+            sock.sendall(struct.pack("!IB", len(payload) + 1, 2) + payload)
+            reply = b""
+            while len(reply) < 5 or len(reply) < 4 + struct.unpack("!I", reply[:4])[0]:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("the posting writer closed the connection")
+                reply += chunk
+            stats = pickle.loads(reply[5:])
+        return stats["orders"], stats["batches"]
 
     def wait_idle(self, limit: float = 90.0) -> None:
         """Wait until the workers have finished what the last run left queued (the socket
@@ -320,13 +361,15 @@ class Server:
         log(f"the server was still busy {limit:.0f} s after the run; going on")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        for proc in (self.proc, *self.writers):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in (self.proc, *self.writers):
             try:
-                self.proc.wait(timeout=20)
+                proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                proc.kill()
+                proc.wait()
 
 
 # --- CPU accounting ----------------------------------------------------------------------------
@@ -407,6 +450,7 @@ class CpuMeter:
 
 def wrk(server: Server, scenario: str, connections: int, seconds: int, database: str = "") -> dict:
     meter = CpuMeter(server, database).start() if database else None
+    writer_before = server.writer_stats()
     script = BENCH / "wrk" / SCENARIOS[scenario][0]
     env = dict(os.environ, BENCH_DATA=str(RESULTS / "data.lua"), BENCH_WRK_DIR=str(BENCH / "wrk"))
     # One wrk thread is plenty for < 10k requests/s and leaves the cores to the server.
@@ -426,6 +470,10 @@ def wrk(server: Server, scenario: str, connections: int, seconds: int, database:
             app_ms = app_seconds * 1000 / raw["requests"]
             db_ms = db_seconds * 1000 / raw["requests"]
     server.wait_idle()
+    per_commit = None
+    if writer_before is not None:
+        orders, commits = (after - before for after, before in zip(server.writer_stats(), writer_before, strict=True))
+        per_commit = orders / commits if commits else None
     socket_errors = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
     if raw["requests"] == 0:
         # Not one answer in the whole run: wrk reports no error (requests still in flight
@@ -449,6 +497,7 @@ def wrk(server: Server, scenario: str, connections: int, seconds: int, database:
         "app_cpu_ms": app_ms,
         "db_cpu_ms": db_ms,
         "db_backends": backends,
+        "transfers_per_commit": per_commit,
     }
 
 
@@ -731,6 +780,8 @@ def ratios_and_targets(rows) -> tuple[list[str], list[tuple[str, bool | None]]]:
         ratio = transfer["db_cpu_ms"] / tpcb8["db_cpu_ms"]
         ratios.append(f"PostgreSQL CPU per transfer / per TPC-B transaction at 8 clients, each at its own rate = "
                       f"{transfer['db_cpu_ms']:.2f} / {tpcb8['db_cpu_ms']:.2f} ms = {ratio:.2f}x")
+    if transfer and transfer.get("transfers_per_commit"):
+        ratios.append(f"transfers per posting writer commit at 8 clients = {transfer['transfers_per_commit']:.2f}")
     if transfer and paced and transfer.get("db_cpu_ms") and paced.get("db_cpu_ms"):
         ratio = transfer["db_cpu_ms"] / paced["db_cpu_ms"]
         ratios.append(f"PostgreSQL CPU per transfer / per TPC-B transaction at the same rate ({paced['rps']:.1f}/s) "
@@ -872,6 +923,8 @@ def main() -> None:
                 log(f"{scenario:<12} c={clients:>2}: {row['rps']:8.1f} req/s  p50 {row['p50_ms']:6.1f}  "
                     f"p99 {row['p99_ms']:6.1f} ms  errors {row['errors']}  CPU/request: app "
                     f"{cpu(row['app_cpu_ms'])} ms, db {cpu(row['db_cpu_ms'])} ms"
+                    + (f", {row['transfers_per_commit']:.2f} transfers per writer commit"
+                       if row.get("transfers_per_commit") else "")
                     + (f"  first error: {row['first_error'][:200]}" if row["errors"] else ""))
         if args.keep_server:
             log(f"server left running at {server.base} (pid {server.proc.pid}; stop it with kill {server.proc.pid}); "

@@ -253,6 +253,7 @@ def post_transaction(
     reverses: Transaction | None = None,
     allow_frozen: bool = False,
     notices: Callable[[Posting], list[Notification | None]] | None = None,
+    reference: str | None = None,
 ) -> Posting:
     """Write one balanced transaction. Call inside transaction.atomic, with every account
     in `legs` locked by lock_accounts (the instances it returned).
@@ -263,6 +264,7 @@ def post_transaction(
     `notices`: given the posting about to be written, a list of the customers' outbox rows
     (unsaved notifications; a None in it is skipped) to write with it; on PostgreSQL in the
     same statement.
+    `reference`: the transaction's reference when the caller chose it (a fresh one otherwise).
     """
     if sum(signed for _, signed in legs) != 0:
         raise ValueError("A transaction's entries must sum to zero.")
@@ -275,7 +277,7 @@ def post_transaction(
             )
 
     tx = Transaction(
-        reference=new_reference(),
+        reference=reference or new_reference(),
         kind=kind,
         amount=amount,
         currency=source.currency,
@@ -440,36 +442,127 @@ def withdraw(*, account: Account, amount: Decimal, performed_by: User | None, de
     )
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class TransferOrder:
+    """One customer's transfer, in ids and values only: what a request hands to the posting
+    writer (transactions/writer.py) and what post_transfers writes."""
+
+    source_id: int
+    recipient_account_no: str
+    amount: Decimal
+    performed_by_id: int | None
+    description: str
+    # Chosen by the request, before anything is written: the unique reference names the
+    # posting wherever it is written, so a request whose writer went quiet can find out
+    # whether its transfer was posted (post_transfers' `recovering`).
+    reference: str
+
+
 def transfer(
     *, source: Account, recipient_account_no: str, amount: Decimal, performed_by: User | None, description: str = ""
 ) -> Posting:
     """Move `amount` from `source` to the customer account numbered `recipient_account_no`.
 
-    The recipient is found and both accounts are locked by the same statement.
+    With a posting writer on this node (POSTING_WRITER_SOCKET) and no transaction open around it,
+    the transfer is handed to a writer process that commits it together with other
+    requests' transfers (docs/architecture.md, "The posting writer"). Otherwise, and when
+    no writer takes it or answers in time, it is written here, in its own transaction.
     """
     validate_amount(amount, maximum=settings.MAX_TRANSACTION_AMOUNT)
     if source.account_no == recipient_account_no:
         raise SameAccount()
-    accounts = lock_accounts(ids=[source.pk], account_nos=[recipient_account_no])
-    sender = by_pk(accounts, source.pk)
+    order = TransferOrder(
+        source_id=source.pk, recipient_account_no=recipient_account_no, amount=amount,
+        performed_by_id=performed_by.pk if performed_by is not None else None,
+        description=description or "Transfer", reference=new_reference(),
+    )
+    handed_over = False
+    if settings.POSTING_WRITER_SOCKET and not connection.in_atomic_block:
+        from . import writer  # it calls post_transfers: imported here, not at the top
+
+        answer = writer.hand_over(order)
+        if isinstance(answer, Posting):
+            answer.transaction.performed_by = performed_by  # the writer knew the id only
+            return answer
+        if isinstance(answer, DomainError):
+            raise answer
+        handed_over = answer is writer.NO_ANSWER
+    result = post_transfers([order], performed_by=performed_by, recovering=handed_over)[0]
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+@transaction.atomic
+def post_transfers(
+    orders: list[TransferOrder], *, performed_by: User | None = None, recovering: bool = False
+) -> list[Posting | DomainError]:
+    """Write `orders` in ONE database transaction: one statement locks every account they
+    name, then each is checked and posted in turn against the balances the ones before it
+    left. A refused order (its DomainError in its place in the answer) writes nothing, so
+    the others stand; a database error rolls back all of them (the writer then posts them
+    one by one).
+
+    `performed_by`: the user behind a single order (a stand-in with the order's id is used
+    otherwise). `recovering`: the orders were handed to the writer, which did not answer;
+    one already posted under its reference (looked up under the locks, so a writer still
+    posting it has committed or given up by then) is answered as it was posted.
+    """
+    accounts = lock_accounts(ids=[order.source_id for order in orders],
+                             account_nos=[order.recipient_account_no for order in orders])
+    answers = []
+    for order in orders:
+        if recovering and (posted := _posting_named(order.reference)) is not None:
+            answers.append(posted)
+            continue
+        user = performed_by if performed_by is not None else _user_named(order.performed_by_id)
+        try:
+            answers.append(_post_transfer(order, accounts, user))
+        except DomainError as refusal:
+            answers.append(refusal)
+    return answers
+
+
+def _post_transfer(order: TransferOrder, accounts: list[Account], performed_by: User | None) -> Posting:
+    sender = by_pk(accounts, order.source_id)
     recipient = next(
-        (a for a in accounts if a.account_no == recipient_account_no and not a.is_internal), None
+        (a for a in accounts if a.account_no == order.recipient_account_no and not a.is_internal), None
     )
     if recipient is None:
-        raise AccountNotFound(f"No customer account has the number {recipient_account_no}.")
+        raise AccountNotFound(f"No customer account has the number {order.recipient_account_no}.")
     return post_transaction(
         kind=Transaction.Kind.TRANSFER,
-        legs=[(sender, -amount), (recipient, amount)],
-        amount=amount,
+        legs=[(sender, -order.amount), (recipient, order.amount)],
+        amount=order.amount,
         source=sender,
         destination=recipient,
         performed_by=performed_by,
-        description=description or "Transfer",
+        description=order.description,
+        reference=order.reference,
         notices=lambda posting: [notifications.money_received_row(
             transaction_row=posting.transaction, recipient_account=recipient, sender_account=sender,
             balance=posting.balance_after(recipient))],
     )
+
+
+def _user_named(user_id: int | None) -> User | None:
+    """A stand-in for the user with this id: a transaction needs only its performer's id."""
+    if user_id is None:
+        return None
+    user = User(pk=user_id)
+    user._state.adding = False
+    return user
+
+
+def _posting_named(reference: str) -> Posting | None:
+    """The posting written under `reference`, read back; None when there is none."""
+    tx = (Transaction.objects.select_related("source__customer__user", "destination__customer__user",
+                                             "performed_by")
+          .filter(reference=reference).first())
+    if tx is None:
+        return None
+    Transaction.reversal.related.set_cached_value(tx, None)  # just posted by this request: not reversed
+    return Posting(transaction=tx, entries=tuple(tx.entries.order_by("pk")))
 
 
 # --- Manager operations --------------------------------------------------------------------

@@ -1,0 +1,296 @@
+"""The posting writer: customers' transfers committed several to a database transaction.
+
+Why: a transfer in its own database transaction costs PostgreSQL a commit, round trips and
+statement start-ups once per transfer; measured, that made a transfer cost 2-3 TPC-B
+transactions of database CPU (docs/scaling.md). A writer that commits the transfers which
+arrive at the same moment together, from one connection, pays those once per batch. The
+primary is the one part of the bank that cannot be scaled out by adding machines, so its
+CPU is worth spending app CPU on.
+
+How a transfer travels (services.transfer, when POSTING_WRITER_SOCKET is set):
+
+1. The request sends its `TransferOrder` over this process's connection to the node's
+   writer (`manage.py run_posting_writer`), a unix socket: one writer per app node, every
+   worker process of the node connected to it.
+2. The writer reads every order waiting on any connection (up to POSTING_WRITER_BATCH),
+   posts them in one database transaction (`services.post_transfers`: one statement locks
+   all their accounts; each is checked and written as a lone transfer is) and sends each
+   its answer: the posting, the refusal (a DomainError), or None ("post it yourself": its
+   database failed).
+3. The request waits for the answer up to POSTING_WRITER_WAIT_SECONDS.
+
+Nothing here can move money twice or lose it:
+
+- No writer (the socket is missing, refuses, or failed a moment ago): the request posts
+  the transfer itself, as with the writer off (NOT_HANDED_OVER).
+- Handed over and no answer (the writer died mid-batch, which the request sees at once as
+  the connection closing, or it is stuck past the wait): the request posts the transfer
+  itself with `recovering` (NO_ANSWER). It locks the same accounts first, so a writer still
+  posting it has committed or rolled back by then, and looks the order's reference up:
+  found, it answers with that posting; not found, it posts it, and a writer that takes the
+  order later fails on the reference's unique index (and posts the rest of its batch one
+  by one). A writer also drops orders whose request has stopped waiting (same machine,
+  same clock).
+- Writers on different nodes share nothing but the database: the accounts' row locks
+  order them as they order lone transfers.
+
+The socket lives in a directory only the app's user may enter: what travels on it is
+pickled, and only the app itself may speak there.
+"""
+
+import logging
+import os
+import pickle
+import selectors
+import signal
+import socket
+import struct
+import threading
+import time
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+
+from bank_project.errors import DomainError
+
+from . import services
+from .services import Posting, TransferOrder
+
+logger = logging.getLogger("bank.ledger.writer")
+
+NOT_HANDED_OVER = object()  # the order never reached a writer: post it, nothing to look up
+NO_ANSWER = object()  # the order may have reached the writer; no answer came: look, then post
+
+# A message: 4-byte length, 1-byte kind, pickled body.
+_HEADER = struct.Struct("!IB")
+ORDER, STATS = 1, 2
+# After failing to reach the writer, a process posts its transfers itself for this long
+# before trying the socket again.
+RETRY_SECONDS = 1.0
+
+
+def _frame(kind: int, body) -> bytes:
+    payload = pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(payload) + 1, kind) + payload
+
+
+def _read_exactly(sock: socket.socket, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(left)
+        if not chunk:
+            raise ConnectionError("the other side closed the connection")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_message(sock: socket.socket) -> tuple[int, object]:
+    length, kind = _HEADER.unpack(_read_exactly(sock, _HEADER.size))
+    return kind, pickle.loads(_read_exactly(sock, length - 1))  # noqa: S301 (only the app may connect)
+
+
+def without_secrets(posting: Posting) -> Posting:
+    """The posting as sent to the request: the holders' password hashes stay behind (left
+    deferred; the response names the holders and has no use for them)."""
+    for account in (posting.transaction.source, posting.transaction.destination):
+        if account.customer_id is not None:
+            account.customer.user.__dict__.pop("password", None)
+    return posting
+
+
+# --- The request's side ----------------------------------------------------------------------
+
+
+class _Connection(threading.local):
+    """This process's (this thread's) connection to the node's writer."""
+
+    sock: socket.socket | None = None
+    down_until: float = 0.0
+
+
+_connection = _Connection()
+
+
+def _connected() -> socket.socket | None:
+    if _connection.sock is not None:
+        return _connection.sock
+    if time.monotonic() < _connection.down_until:
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(settings.POSTING_WRITER_SOCKET)
+    except OSError as exc:
+        sock.close()
+        _connection.down_until = time.monotonic() + RETRY_SECONDS
+        logger.warning("posting writer unreachable (%s); transfers are posted by the requests for %ss",
+                       exc, RETRY_SECONDS)
+        return None
+    _connection.sock = sock
+    return sock
+
+
+def _disconnect() -> None:
+    if _connection.sock is not None:
+        _connection.sock.close()
+        _connection.sock = None
+
+
+def hand_over(order: TransferOrder):
+    """Give `order` to the node's writer and wait for its answer: a Posting, a DomainError
+    (refused), NOT_HANDED_OVER or NO_ANSWER (the caller then posts it; see above)."""
+    sock = _connected()
+    if sock is None:
+        return NOT_HANDED_OVER
+    wait = settings.POSTING_WRITER_WAIT_SECONDS
+    try:
+        sock.settimeout(wait)
+        sock.sendall(_frame(ORDER, (order, time.time() + wait)))
+        _, answer = _read_message(sock)
+    except (OSError, ConnectionError, pickle.UnpicklingError, struct.error) as exc:
+        # Closed, so that an answer arriving late is never read as the next order's.
+        _disconnect()
+        _connection.down_until = time.monotonic() + RETRY_SECONDS
+        logger.warning("posting writer: no answer for %s (%s: %s); posting it here",
+                       order.reference, type(exc).__name__, exc)
+        return NO_ANSWER
+    if isinstance(answer, Posting | DomainError):
+        return answer
+    return NO_ANSWER  # "post it yourself": the writer's database failed
+
+
+def writer_stats(path: str) -> dict:
+    """What the writer at `path` has done since it started: orders, batches (for operators
+    and the benchmark)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect(path)
+        sock.sendall(_frame(STATS, None))
+        return _read_message(sock)[1]
+
+
+# --- The writer's side -----------------------------------------------------------------------
+
+
+class Writer:
+    """Serves the node's worker processes on a unix socket: reads the orders waiting on all
+    connections, posts them in one transaction, answers each."""
+
+    def __init__(self, path: str, *, batch: int | None = None):
+        self.path = path
+        self.batch = batch or settings.POSTING_WRITER_BATCH
+        self.stopping = False
+        self.orders = self.batches = 0
+        self.selector = selectors.DefaultSelector()
+
+    def listen(self) -> None:
+        directory = os.path.dirname(self.path) or "."
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)  # only the app's user may connect
+        if os.path.exists(self.path):
+            os.unlink(self.path)  # a previous writer's, gone: connecting to it would fail
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(self.path)
+        server.listen(128)
+        server.setblocking(False)
+        self.selector.register(server, selectors.EVENT_READ, data=None)
+        self.server = server
+
+    def run(self) -> None:
+        def stop(*_):
+            self.stopping = True
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, stop)
+        self.listen()
+        logger.info("posting writer listening on %s (batches of up to %s)", self.path, self.batch)
+        try:
+            while not self.stopping:
+                self.once(timeout=0.5)
+        finally:
+            self.selector.close()
+            self.server.close()
+            if os.path.exists(self.path):
+                os.unlink(self.path)  # requests post their own transfers from now on
+            logger.info("posting writer stopped: %s orders in %s batches", self.orders, self.batches)
+
+    def once(self, timeout: float | None = None) -> int:
+        """Wait for orders, post those waiting, answer. Returns how many were posted.
+
+        It does not linger for more: measured, waiting 2 ms made batches bigger (2.6
+        transfers instead of 2.0) but cost the database no less per transfer and the
+        requests time (docs/scaling.md)."""
+        taken = self.take(self.selector.select(timeout))
+        for start in range(0, len(taken), self.batch):
+            chunk = taken[start:start + self.batch]
+            answers = self.post([order for _, order in chunk])
+            for (connection, _), answer in zip(chunk, answers, strict=True):
+                self.send(connection, without_secrets(answer) if isinstance(answer, Posting) else answer)
+        return len(taken)
+
+    def take(self, events) -> list:
+        """The orders among `events` as (connection, order); new connections accepted, stats answered."""
+        taken = []
+        for key, _ in events:
+            if key.data is None:
+                self.accept()
+                continue
+            connection = key.fileobj
+            try:
+                kind, body = _read_message(connection)
+            except (OSError, ConnectionError, pickle.UnpicklingError, struct.error, EOFError):
+                self.drop(connection)  # its worker went away (or sent garbage)
+                continue
+            if kind == STATS:
+                self.send(connection, {"orders": self.orders, "batches": self.batches})
+            elif kind == ORDER:
+                order, expires_at = body
+                if expires_at < time.time():  # its request stopped waiting and posts it itself
+                    logger.warning("posting writer: order %s expired unposted", order.reference)
+                    self.drop(connection)
+                else:
+                    taken.append((connection, order))
+        return taken
+
+    def accept(self) -> None:
+        """Every connection waiting (a worker's first transfer, or its first after a failure)."""
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except BlockingIOError:
+                return
+            except OSError as exc:  # out of file descriptors: those left wait, their workers post their own
+                logger.warning("posting writer: cannot accept a connection (%s)", exc)
+                return
+            connection.setblocking(True)
+            connection.settimeout(1.0)  # a worker that sent half a message must not stall the others
+            self.selector.register(connection, selectors.EVENT_READ, data="worker")
+
+    def drop(self, connection) -> None:
+        try:
+            self.selector.unregister(connection)
+        except (KeyError, ValueError):
+            pass
+        connection.close()
+
+    def send(self, connection, body) -> None:
+        try:
+            connection.sendall(_frame(ORDER, body))
+        except OSError:
+            self.drop(connection)  # the request gave up (and posts, or has posted, it itself)
+
+    def post(self, orders: list[TransferOrder]) -> list:
+        close_old_connections()  # as a request does: a broken or too old connection is replaced
+        try:
+            answers = services.post_transfers(orders)
+        except DatabaseError as exc:
+            if len(orders) == 1:
+                logger.warning("posting writer: %s failed (%s: %s)", orders[0].reference, type(exc).__name__, exc)
+                return [None]
+            # One order can fail the batch (a reference its request posted meanwhile): each alone.
+            logger.warning("posting writer: a batch of %s failed (%s: %s); posting them one by one",
+                           len(orders), type(exc).__name__, exc)
+            return [answer for order in orders for answer in self.post([order])]
+        self.batches += 1
+        self.orders += len(orders)
+        return answers
