@@ -21,10 +21,12 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -113,21 +115,36 @@ class ReplicatedDatabase:
 
 
 class Gunicorn(Daemon):
-    """One app node: gunicorn with the project's gunicorn.conf.py on a port of its own."""
+    """One app node: gunicorn with the project's gunicorn.conf.py on a port of its own, and
+    the node's posting writer (manage.py run_posting_writer) on a unix socket, as
+    deploy/serve runs them. Killing the node kills both, as a lost machine would."""
 
     def __init__(self, root: Path, env: dict, workers: int = 1, name: str = "node"):
         self.port = free_port()
         self.root = root
         self.log = root / f"{name}.log"
-        self.env = {**env, "WEB_CONCURRENCY": str(workers), "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
-        self.process = None
+        # Short: a unix socket's path may not exceed 107 bytes, and scratch directories run long.
+        self.socket = Path(tempfile.mkdtemp(prefix=f"pw-{name}-", dir="/tmp")) / "posting-writer.sock"
+        self.env = {**env, "WEB_CONCURRENCY": str(workers), "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+                    "POSTING_WRITER_SOCKET": str(self.socket)}
+        self.process = self.writer = None
 
     def start(self):
+        self.writer = subprocess.Popen(
+            [sys.executable, "manage.py", "run_posting_writer"], cwd=REPO, env=self.env,
+            stdout=open(self.log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(lambda: self.writer.poll() is None and self.socket.exists(), 30, f"posting writer of {self.port}")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bank_project.wsgi"],
             cwd=REPO, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
             start_new_session=True)
         wait_for(lambda: self._up(), 30, f"gunicorn on {self.port}")
+
+    def kill(self, sig=signal.SIGKILL):
+        super().kill(sig)
+        if self.writer and self.writer.poll() is None:
+            os.killpg(self.writer.pid, sig)
+            self.writer.wait(10)
 
     def _up(self) -> bool:
         if self.process.poll() is not None:

@@ -254,8 +254,8 @@ class DiesBeforePosting(writer.Writer):
     """Reads the orders and goes away."""
 
     def post(self, orders):
-        for connection in [key.fileobj for key in self.selector.get_map().values() if key.data is not None]:
-            self.drop(connection)
+        for worker in [key.fileobj for key in self.selector.get_map().values() if key.data is not None]:
+            self.drop(worker)
         return [None] * len(orders)
 
 
