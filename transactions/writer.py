@@ -275,7 +275,12 @@ class Writer:
 
     def send(self, connection, body) -> None:
         try:
-            connection.sendall(_frame(ORDER, body))
+            message = _frame(ORDER, body)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            logger.exception("posting writer: an answer could not be pickled; its request posts its own")
+            message = _frame(ORDER, None)
+        try:
+            connection.sendall(message)
         except OSError:
             self.drop(connection)  # the request gave up (and posts, or has posted, it itself)
 
@@ -291,6 +296,11 @@ class Writer:
             logger.warning("posting writer: a batch of %s failed (%s: %s); posting them one by one",
                            len(orders), type(exc).__name__, exc)
             return [answer for order in orders for answer in self.post([order])]
+        except Exception:
+            # A bug, not a refusal: the requests post their own (and meet it there, as a 500
+            # with its traceback logged) rather than the writer dying with the node's batch.
+            logger.exception("posting writer: a batch of %s failed; its requests post their own", len(orders))
+            return [None] * len(orders)
         self.batches += 1
         self.orders += len(orders)
         return answers
