@@ -97,10 +97,9 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", DEFAULT_WORKERS)))
     parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", DEFAULT_WORKER_CLASS))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", DEFAULT_THREADS)))
-    parser.add_argument("--no-posting-writer", dest="posting_writer", action="store_false",
-                        default=os.environ.get("BENCH_POSTING_WRITER", "1") != "0",
-                        help="no posting writer (manage.py run_posting_writer) beside gunicorn: every request "
-                             "posts its own transfer (deploy/serve runs one)")
+    parser.add_argument("--posting-writer", action="store_true", default=os.environ.get("BENCH_POSTING_WRITER") == "1",
+                        help="run a posting writer (manage.py run_posting_writer) beside gunicorn, as deploy/serve "
+                             "does with POSTING_WRITER_SOCKET set: transfers committed several at a time")
     parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench reference runs")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 2 s per run, 1 s warm-up, 200 customers; does not write the docs")
