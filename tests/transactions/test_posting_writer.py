@@ -269,29 +269,20 @@ class Late(writer.Writer):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_writer_gone_after_committing_the_request_answers_with_that_posting(start_writer):
-    started = start_writer(DiesBeforeAnswering)
+@pytest.mark.parametrize(("writer_class", "posted_by_writer"), [(DiesBeforeAnswering, 1), (DiesBeforePosting, 0)],
+                         ids=["gone-after-committing", "gone-before-posting"])
+def test_a_writer_gone_mid_transfer_leaves_it_moved_once(start_writer, writer_class, posted_by_writer):
+    """After committing: the request finds the writer's posting under its reference and
+    answers with it. Before posting: the request finds none and posts it itself."""
+    started = start_writer(writer_class)
     alice, bob = CustomerFactory.create_batch(2)
     fund(alice, "100.00")
     response = send(alice, bob.account.account_no, "10.00")
     assert response.status_code == 201
-    assert started.orders == 1  # the writer posted it; the request found it under its reference
+    assert started.orders == posted_by_writer
     assert Transaction.objects.filter(kind="transfer").count() == 1
     assert response.json()["reference"] == Transaction.objects.get(kind="transfer").reference
     assert response.json()["balance"] == "90.00"
-    assert (balance(alice), balance(bob)) == (Decimal("90.00"), Decimal("10.00"))
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_writer_gone_before_posting_leaves_the_request_to_post_it(start_writer):
-    started = start_writer(DiesBeforePosting)
-    alice, bob = CustomerFactory.create_batch(2)
-    fund(alice, "100.00")
-    response = send(alice, bob.account.account_no, "10.00")
-    assert response.status_code == 201
-    assert started.orders == 0
-    assert Transaction.objects.filter(kind="transfer").count() == 1
     assert (balance(alice), balance(bob)) == (Decimal("90.00"), Decimal("10.00"))
 
 
