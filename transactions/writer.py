@@ -172,6 +172,19 @@ def writer_stats(path: str) -> dict:
 # --- The writer's side -----------------------------------------------------------------------
 
 
+class WriterRefused(Exception):
+    """The writer will not listen where it was told to (the command says why and exits)."""
+
+
+def _listening(path: str) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(path)
+        except OSError:
+            return False
+    return True
+
+
 class Writer:
     """Serves the node's worker processes on a unix socket: reads the orders waiting on all
     connections, posts them in one transaction, answers each."""
@@ -184,13 +197,21 @@ class Writer:
         self.selector = selectors.DefaultSelector()
 
     def listen(self) -> None:
-        directory = os.path.dirname(self.path) or "."
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        os.chmod(directory, 0o700)  # only the app's user may connect
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(directory):
+            os.makedirs(directory, mode=0o700)
+        elif os.stat(directory).st_mode & 0o077:
+            # Anyone who can connect could order transfers and make the app unpickle: only the
+            # app's user may reach the socket. (Not chmod-ed here: it may be /tmp itself.)
+            raise WriterRefused(f"{directory} is open to other users: give the posting writer's socket a "
+                                f"directory of its own (mode 0700), e.g. {directory}/bank-writer/.")
         if os.path.exists(self.path):
-            os.unlink(self.path)  # a previous writer's, gone: connecting to it would fail
+            if _listening(self.path):
+                raise WriterRefused(f"another posting writer is listening on {self.path}")
+            os.unlink(self.path)  # a previous writer's, gone
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         server.bind(self.path)
+        os.chmod(self.path, 0o600)
         server.listen(128)
         server.setblocking(False)
         self.selector.register(server, selectors.EVENT_READ, data=None)

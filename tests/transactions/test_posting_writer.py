@@ -348,3 +348,33 @@ def test_a_writer_process_killed_mid_load_loses_and_doubles_nothing(settings, so
     customer_total = Account.objects.filter(kind="customer").aggregate(total=Sum("balance"))["total"]
     assert customer_total == Decimal("1000.00")
     assert find_ledger_problems() == []
+
+
+# --- Where the writer listens -------------------------------------------------------------------
+
+
+def test_the_writer_refuses_a_directory_other_users_can_enter(socket_dir):
+    shared = os.path.join(socket_dir, "shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o755)
+    with pytest.raises(writer.WriterRefused, match="open to other users"):
+        writer.Writer(os.path.join(shared, "writer.sock")).listen()
+    assert oct(os.stat(shared).st_mode & 0o777) == "0o755"  # left as it was
+
+
+def test_the_writer_makes_its_socket_private_and_will_not_take_a_live_writers_place(socket_dir):
+    path = os.path.join(socket_dir, "own", "writer.sock")
+    first = writer.Writer(path)
+    first.listen()
+    try:
+        assert os.stat(os.path.dirname(path)).st_mode & 0o777 == 0o700
+        assert os.stat(path).st_mode & 0o777 == 0o600
+        with pytest.raises(writer.WriterRefused, match="another posting writer"):
+            writer.Writer(path).listen()
+    finally:
+        first.selector.close()
+        first.server.close()
+    second = writer.Writer(path)  # the first is gone: its leftover socket file is replaced
+    second.listen()
+    second.selector.close()
+    second.server.close()

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from transactions.writer import Writer
+from transactions.writer import Writer, WriterRefused
 
 
 class Command(BaseCommand):
@@ -20,4 +20,7 @@ class Command(BaseCommand):
             raise CommandError("Say where to listen: --socket or POSTING_WRITER_SOCKET.")
         if batch is not None and batch < 1:
             raise CommandError("--batch must be at least 1.")
-        Writer(socket_path, batch=batch).run()
+        try:
+            Writer(socket_path, batch=batch).run()
+        except WriterRefused as refusal:
+            raise CommandError(str(refusal)) from refusal
