@@ -63,6 +63,7 @@ NO_ANSWER = object()  # the order may have reached the writer; no answer came: l
 
 # A message: 4-byte length, 1-byte kind, pickled body.
 _HEADER = struct.Struct("!IB")
+# STATS asks a writer for {"orders", "batches"} so far (bench/run.py does, to report batch sizes).
 ORDER, STATS = 1, 2
 # After failing to reach the writer, a process posts its transfers itself for this long
 # before trying the socket again.
@@ -147,7 +148,7 @@ def hand_over(order: TransferOrder):
         sock.settimeout(wait)
         sock.sendall(_frame(ORDER, (order, time.time() + wait)))
         _, answer = _read_message(sock)
-    except (OSError, ConnectionError, pickle.UnpicklingError, struct.error) as exc:
+    except Exception as exc:  # closed, timed out, garbled: whatever it was, looking first is safe
         # Closed, so that an answer arriving late is never read as the next order's.
         _disconnect()
         _connection.down_until = time.monotonic() + RETRY_SECONDS
@@ -157,16 +158,6 @@ def hand_over(order: TransferOrder):
     if isinstance(answer, Posting | DomainError):
         return answer
     return NO_ANSWER  # "post it yourself": the writer's database failed
-
-
-def writer_stats(path: str) -> dict:
-    """What the writer at `path` has done since it started: orders, batches (for operators
-    and the benchmark)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(5)
-        sock.connect(path)
-        sock.sendall(_frame(STATS, None))
-        return _read_message(sock)[1]
 
 
 # --- The writer's side -----------------------------------------------------------------------
@@ -259,13 +250,16 @@ class Writer:
             connection = key.fileobj
             try:
                 kind, body = _read_message(connection)
-            except (OSError, ConnectionError, pickle.UnpicklingError, struct.error, EOFError):
-                self.drop(connection)  # its worker went away (or sent garbage)
+                if kind == ORDER:
+                    order, expires_at = body
+                    if not isinstance(order, TransferOrder):
+                        raise TypeError(f"not an order: {type(order).__name__}")
+            except Exception:
+                self.drop(connection)  # its worker went away (or sent garbage): no answer owed
                 continue
             if kind == STATS:
                 self.send(connection, {"orders": self.orders, "batches": self.batches})
             elif kind == ORDER:
-                order, expires_at = body
                 if expires_at < time.time():  # its request stopped waiting and posts it itself
                     logger.warning("posting writer: order %s expired unposted", order.reference)
                     self.drop(connection)
