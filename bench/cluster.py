@@ -133,18 +133,24 @@ class Gunicorn(Daemon):
         self.writer = subprocess.Popen(
             [sys.executable, "manage.py", "run_posting_writer"], cwd=REPO, env=self.env,
             stdout=open(self.log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: self.writer.poll() is None and self.socket.exists(), 30, f"posting writer of {self.port}")
+        wait_for(self._writer_up, 30, f"posting writer of {self.port}")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bank_project.wsgi"],
             cwd=REPO, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
             start_new_session=True)
         wait_for(lambda: self._up(), 30, f"gunicorn on {self.port}")
 
+    def _writer_up(self) -> bool:
+        if self.writer.poll() is not None:
+            raise RuntimeError(f"the posting writer exited: {self.log.read_text()[-3000:]}")
+        return self.socket.exists()
+
     def kill(self, sig=signal.SIGKILL):
         super().kill(sig)
         if self.writer and self.writer.poll() is None:
             os.killpg(self.writer.pid, sig)
             self.writer.wait(10)
+        shutil.rmtree(self.socket.parent, ignore_errors=True)
 
     def _up(self) -> bool:
         if self.process.poll() is not None:

@@ -334,6 +334,13 @@ class Server:
         with the writer's STATS message (transactions/writer.py: length, kind 2, a pickle)."""
         if not self.writer_socket:
             return None
+        try:
+            return self._ask_writer()
+        except (OSError, ConnectionError, pickle.UnpicklingError, KeyError) as exc:
+            log(f"the posting writer did not say how many transfers it posted ({exc})")
+            return None
+
+    def _ask_writer(self) -> tuple[int, int]:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(5)
             sock.connect(self.writer_socket)
@@ -470,8 +477,9 @@ def wrk(server: Server, scenario: str, connections: int, seconds: int, database:
             db_ms = db_seconds * 1000 / raw["requests"]
     server.wait_idle()
     per_commit = None
-    if writer_before is not None:
-        orders, commits = (after - before for after, before in zip(server.writer_stats(), writer_before, strict=True))
+    writer_after = server.writer_stats() if writer_before is not None else None
+    if writer_before is not None and writer_after is not None:
+        orders, commits = (after - before for after, before in zip(writer_after, writer_before, strict=True))
         per_commit = orders / commits if commits else None
     socket_errors = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
     if raw["requests"] == 0:

@@ -9,12 +9,13 @@ zero) and the new balances, and commits. Any failure leaves nothing behind.
 import functools
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.transaction import TransactionManagementError
 
 from accounts.models import Customer, User
@@ -80,6 +81,13 @@ class ReasonRequired(DomainError):
 class NotReversible(DomainError):
     code = "not_reversible"
     default_message = "This transaction cannot be reversed."
+
+
+class TransferOutcomeUnknown(DomainError):
+    status_code = 503
+    code = "transfer_outcome_unknown"
+    default_message = ("The database did not answer while we checked whether your transfer was made: "
+                       "look at your transactions before sending it again.")
 
 
 class InvalidStatusChange(Conflict):
@@ -456,6 +464,9 @@ class TransferOrder:
     # posting wherever it is written, so a request whose writer went quiet can find out
     # whether its transfer was posted (post_transfers' `recovering`).
     reference: str
+    # For the writer: time.monotonic() (one clock for every process of the machine) after
+    # which the request may have stopped waiting; checked under the accounts' locks.
+    expires_at: float | None = None
 
 
 def transfer(
@@ -487,7 +498,13 @@ def transfer(
         if isinstance(answer, DomainError):
             raise answer
         handed_over = answer is writer.NO_ANSWER
-    result = post_transfers([order], performed_by=performed_by, recovering=handed_over)[0]
+    try:
+        result = post_transfers([order], performed_by=performed_by, recovering=handed_over)[0]
+    except DatabaseError as exc:
+        if handed_over:
+            # The writer may yet hold it: "nothing was changed" (the usual 503) could be false.
+            raise TransferOutcomeUnknown() from exc
+        raise
     if isinstance(result, DomainError):
         raise result
     return result
@@ -496,12 +513,17 @@ def transfer(
 @transaction.atomic
 def post_transfers(
     orders: list[TransferOrder], *, performed_by: User | None = None, recovering: bool = False
-) -> list[Posting | DomainError]:
+) -> list[Posting | DomainError | None]:
     """Write `orders` in ONE database transaction: one statement locks every account they
     name, then each is checked and posted in turn against the balances the ones before it
     left. A refused order (its DomainError in its place in the answer) writes nothing, so
     the others stand; a database error rolls back all of them (the writer then posts them
     one by one).
+
+    An order past its `expires_at` when the locks are held is not posted (None in its
+    place): its request may have stopped waiting and be deciding about it itself. Checked
+    under the locks because the request decides under the same locks: a writer that passed
+    the check holds them until it commits, so the request then finds the posting.
 
     `performed_by`: the user behind a single order (a stand-in with the order's id is used
     otherwise). `recovering`: the orders were handed to the writer, which did not answer;
@@ -510,8 +532,12 @@ def post_transfers(
     """
     accounts = lock_accounts(ids=[order.source_id for order in orders],
                              account_nos=[order.recipient_account_no for order in orders])
+    now = time.monotonic()
     answers = []
     for order in orders:
+        if order.expires_at is not None and order.expires_at <= now:
+            answers.append(None)
+            continue
         if recovering and (posted := _posting_named(order.reference)) is not None:
             answers.append(posted)
             continue

@@ -27,17 +27,24 @@ Nothing here can move money twice or lose it:
   the connection closing, or it is stuck past the wait): the request posts the transfer
   itself with `recovering` (NO_ANSWER). It locks the same accounts first, so a writer still
   posting it has committed or rolled back by then, and looks the order's reference up:
-  found, it answers with that posting; not found, it posts it, and a writer that takes the
-  order later fails on the reference's unique index (and posts the rest of its batch one
-  by one). A writer also drops orders whose request has stopped waiting (same machine,
-  same clock).
+  found, it answers with that posting; not found, it posts it (or refuses it).
+- A writer posts an order only if, with the accounts locked, the order's expiry (the
+  machine's monotonic clock, on which the request's wait ends no sooner) has not passed.
+  Holding those locks until it commits, it is then found by a request that gave up
+  meanwhile; otherwise it leaves the order alone, so a request that decided about its
+  transfer itself (posted, refused, or failed) is never contradicted. The reference's
+  unique index stands behind both.
+- A request whose look-up itself fails (the database away) cannot know what happened: it
+  answers 503 `transfer_outcome_unknown`, not the usual "nothing was changed".
 - Writers on different nodes share nothing but the database: the accounts' row locks
   order them as they order lone transfers.
 
-The socket lives in a directory only the app's user may enter: what travels on it is
-pickled, and only the app itself may speak there.
+The socket lives in a directory of the app's user that no one else may enter, and each
+side checks that the other runs as that user (SO_PEERCRED): what travels on it is pickled,
+and only the app itself may speak there.
 """
 
+import dataclasses
 import logging
 import os
 import pickle
@@ -121,6 +128,7 @@ def _connected() -> socket.socket | None:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(settings.POSTING_WRITER_SOCKET)
+        _same_user(sock)  # its answers are unpickled: only our own writer may give them
     except OSError as exc:
         sock.close()
         _connection.down_until = time.monotonic() + RETRY_SECONDS
@@ -129,6 +137,13 @@ def _connected() -> socket.socket | None:
         return None
     _connection.sock = sock
     return sock
+
+
+def _same_user(sock: socket.socket) -> None:
+    """Raise PermissionError unless the process at the other end runs as this one's user."""
+    _, uid, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    if uid != os.getuid():
+        raise PermissionError(f"the process on the posting writer's socket runs as uid {uid}, not {os.getuid()}")
 
 
 def _disconnect() -> None:
@@ -144,9 +159,11 @@ def hand_over(order: TransferOrder):
     if sock is None:
         return NOT_HANDED_OVER
     wait = settings.POSTING_WRITER_WAIT_SECONDS
+    # Taken before sending: this request gives up no sooner than `wait` after it.
+    order = dataclasses.replace(order, expires_at=time.monotonic() + wait)
     try:
         sock.settimeout(wait)
-        sock.sendall(_frame(ORDER, (order, time.time() + wait)))
+        sock.sendall(_frame(ORDER, order))
         _, answer = _read_message(sock)
     except Exception as exc:  # closed, timed out, garbled: whatever it was, looking first is safe
         # Closed, so that an answer arriving late is never read as the next order's.
@@ -184,14 +201,17 @@ class Writer:
         self.path = path
         self.batch = batch or settings.POSTING_WRITER_BATCH
         self.stopping = False
-        self.orders = self.batches = 0
+        self.orders = self.batches = self.unposted = 0
         self.selector = selectors.DefaultSelector()
 
     def listen(self) -> None:
         directory = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(directory):
             os.makedirs(directory, mode=0o700)
-        elif os.stat(directory).st_mode & 0o077:
+        if os.stat(directory).st_uid != os.getuid():
+            raise WriterRefused(f"{directory} belongs to another user: give the posting writer's socket a "
+                                f"directory of its own (mode 0700)")
+        if os.stat(directory).st_mode & 0o077:
             # Anyone who can connect could order transfers and make the app unpickle: only the
             # app's user may reach the socket. (Not chmod-ed here: it may be /tmp itself.)
             raise WriterRefused(f"{directory} is open to other users: give the posting writer's socket a "
@@ -236,7 +256,11 @@ class Writer:
         for start in range(0, len(taken), self.batch):
             chunk = taken[start:start + self.batch]
             answers = self.post([order for _, order in chunk])
-            for (connection, _), answer in zip(chunk, answers, strict=True):
+            for (connection, order), answer in zip(chunk, answers, strict=True):
+                if answer is None:
+                    # Expired (its request may be deciding about it itself) or failed: not posted.
+                    self.unposted += 1
+                    logger.warning("posting writer: %s not posted; its request posts it", order.reference)
                 self.send(connection, without_secrets(answer) if isinstance(answer, Posting) else answer)
         return len(taken)
 
@@ -249,22 +273,16 @@ class Writer:
                 continue
             connection = key.fileobj
             try:
-                kind, body = _read_message(connection)
-                if kind == ORDER:
-                    order, expires_at = body
-                    if not isinstance(order, TransferOrder):
-                        raise TypeError(f"not an order: {type(order).__name__}")
+                kind, order = _read_message(connection)
+                if kind == ORDER and not (isinstance(order, TransferOrder) and order.expires_at):
+                    raise TypeError(f"not an order with an expiry: {order!r}")
             except Exception:
                 self.drop(connection)  # its worker went away (or sent garbage): no answer owed
                 continue
             if kind == STATS:
-                self.send(connection, {"orders": self.orders, "batches": self.batches})
+                self.send(connection, {"orders": self.orders, "batches": self.batches, "unposted": self.unposted})
             elif kind == ORDER:
-                if expires_at < time.time():  # its request stopped waiting and posts it itself
-                    logger.warning("posting writer: order %s expired unposted", order.reference)
-                    self.drop(connection)
-                else:
-                    taken.append((connection, order))
+                taken.append((connection, order))
         return taken
 
     def accept(self) -> None:
@@ -277,6 +295,12 @@ class Writer:
             except OSError as exc:  # out of file descriptors: those left wait, their workers post their own
                 logger.warning("posting writer: cannot accept a connection (%s)", exc)
                 return
+            try:
+                _same_user(connection)  # only our own workers may order transfers
+            except OSError as exc:
+                logger.error("posting writer: refused a connection (%s)", exc)
+                connection.close()
+                continue
             connection.setblocking(True)
             connection.settimeout(1.0)  # a worker that sent half a message must not stall the others
             self.selector.register(connection, selectors.EVENT_READ, data="worker")

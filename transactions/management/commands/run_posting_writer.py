@@ -23,4 +23,5 @@ class Command(BaseCommand):
         try:
             Writer(socket_path, batch=batch).run()
         except WriterRefused as refusal:
-            raise CommandError(str(refusal)) from refusal
+            # Exit code 3: deploy/serve does not restart a writer that refused.
+            raise CommandError(str(refusal), returncode=3) from refusal
