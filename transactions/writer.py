@@ -247,7 +247,7 @@ class Writer:
             logger.info("posting writer stopped: %s orders in %s batches", self.orders, self.batches)
 
     def once(self, timeout: float | None = None) -> int:
-        """Wait for orders, post those waiting, answer. Returns how many were posted.
+        """Wait for orders, post those waiting, answer. Returns how many were taken.
 
         It does not linger for more: measured, waiting 2 ms made batches bigger (2.6
         transfers instead of 2.0) but cost the database no less per transfer and the
