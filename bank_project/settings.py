@@ -503,7 +503,7 @@ LOGGING = {
         # Redis circuit breaker state changes; 503s with their cause and request id.
         "bank.cache": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "bank.errors": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        # The posting writer's batches (a line a minute) and every request it failed to answer.
+        # The posting writer's start and stop, and every order it did not post.
         "bank.ledger.writer": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

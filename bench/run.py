@@ -21,6 +21,7 @@ not write docs/benchmarks.md.
 import argparse
 import contextlib
 import datetime as dt
+import importlib.util
 import json
 import os
 import pickle
@@ -30,7 +31,6 @@ import secrets
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -288,18 +288,18 @@ class Server:
         log(f"starting {self.describe} on {self.base}")
         self.writer_socket = f"/tmp/bank-bench-{self.port}/posting-writer.sock" if args.posting_writer else ""
         env = dict(env, POSTING_WRITER_SOCKET=self.writer_socket)
-        self.writers = []
+        self.writer = self.wire = None
         # Their output goes to the log file, not to our stdout: a kept server must not hold our pipe open.
         with open(self.logfile, "a") as out:
             if self.writer_socket:
                 # Its CPU is the app's too: it posts the transfers the workers hand over.
-                self.writers.append(subprocess.Popen(
+                self.writer = subprocess.Popen(
                     [PYTHON, "manage.py", "run_posting_writer"], env=env, cwd=SOURCE, start_new_session=True,
-                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT))
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
                 deadline = time.time() + 30
                 while not os.path.exists(self.writer_socket):
-                    if self.writers[0].poll() is not None or time.time() > deadline:
-                        self.writers[0].kill()
+                    if self.writer.poll() is not None or time.time() > deadline:
+                        self.writer.kill()
                         die(f"the posting writer did not start; see {self.logfile}")
                     time.sleep(0.2)
             self.proc = subprocess.Popen(cmd, env=env, cwd=SOURCE, start_new_session=True,
@@ -327,32 +327,23 @@ class Server:
         master's reaped-children counters."""
         return (sum(process_cpu_seconds(pid) for pid in self.worker_pids())
                 + process_cpu_seconds(self.proc.pid, children=True)
-                + sum(process_cpu_seconds(writer.pid) for writer in self.writers if writer.poll() is None))
+                + (process_cpu_seconds(self.writer.pid) if self.writer and self.writer.poll() is None else 0.0))
 
     def writer_stats(self) -> tuple[int, int] | None:
-        """(orders posted, commits) by the posting writer so far; None without one. Asked
-        with the writer's STATS message (transactions/writer.py: length, kind 2, a pickle)."""
+        """(orders posted, commits) by the posting writer so far; None without one, or when
+        it does not answer. Asked with the benchmarked code's own client
+        (transactions/writer_wire.py, which imports no Django)."""
         if not self.writer_socket:
             return None
+        if self.wire is None:
+            spec = importlib.util.spec_from_file_location("writer_wire", SOURCE / "transactions" / "writer_wire.py")
+            self.wire = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(self.wire)
         try:
-            return self._ask_writer()
-        except (OSError, ConnectionError, pickle.UnpicklingError, KeyError) as exc:
+            stats = self.wire.ask_stats(self.writer_socket)
+        except (OSError, ConnectionError, pickle.UnpicklingError) as exc:
             log(f"the posting writer did not say how many transfers it posted ({exc})")
             return None
-
-    def _ask_writer(self) -> tuple[int, int]:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(5)
-            sock.connect(self.writer_socket)
-            payload = pickle.dumps(None)
-            sock.sendall(struct.pack("!IB", len(payload) + 1, 2) + payload)
-            reply = b""
-            while len(reply) < 5 or len(reply) < 4 + struct.unpack("!I", reply[:4])[0]:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    raise ConnectionError("the posting writer closed the connection")
-                reply += chunk
-            stats = pickle.loads(reply[5:])
         return stats["orders"], stats["batches"]
 
     def wait_idle(self, limit: float = 90.0) -> None:
@@ -367,10 +358,11 @@ class Server:
         log(f"the server was still busy {limit:.0f} s after the run; going on")
 
     def stop(self) -> None:
-        for proc in (self.proc, *self.writers):
+        procs = [proc for proc in (self.proc, self.writer) if proc is not None]
+        for proc in procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        for proc in (self.proc, *self.writers):
+        for proc in procs:
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -477,9 +469,8 @@ def wrk(server: Server, scenario: str, connections: int, seconds: int, database:
             db_ms = db_seconds * 1000 / raw["requests"]
     server.wait_idle()
     per_commit = None
-    writer_after = server.writer_stats() if writer_before is not None else None
-    if writer_before is not None and writer_after is not None:
-        orders, commits = (after - before for after, before in zip(writer_after, writer_before, strict=True))
+    if writer_before is not None and (writer_after := server.writer_stats()) is not None:
+        orders, commits = writer_after[0] - writer_before[0], writer_after[1] - writer_before[1]
         per_commit = orders / commits if commits else None
     socket_errors = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
     if raw["requests"] == 0:

@@ -62,40 +62,16 @@ from bank_project.errors import DomainError
 
 from . import services
 from .services import Posting, TransferOrder
+from .writer_wire import ORDER, STATS, frame, read_message
 
 logger = logging.getLogger("bank.ledger.writer")
 
 NOT_HANDED_OVER = object()  # the order never reached a writer: post it, nothing to look up
 NO_ANSWER = object()  # the order may have reached the writer; no answer came: look, then post
 
-# A message: 4-byte length, 1-byte kind, pickled body.
-_HEADER = struct.Struct("!IB")
-# STATS asks a writer for {"orders", "batches"} so far (bench/run.py does, to report batch sizes).
-ORDER, STATS = 1, 2
 # After failing to reach the writer, a process posts its transfers itself for this long
 # before trying the socket again.
 RETRY_SECONDS = 1.0
-
-
-def _frame(kind: int, body) -> bytes:
-    payload = pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
-    return _HEADER.pack(len(payload) + 1, kind) + payload
-
-
-def _read_exactly(sock: socket.socket, size: int) -> bytes:
-    chunks, left = [], size
-    while left:
-        chunk = sock.recv(left)
-        if not chunk:
-            raise ConnectionError("the other side closed the connection")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
-def _read_message(sock: socket.socket) -> tuple[int, object]:
-    length, kind = _HEADER.unpack(_read_exactly(sock, _HEADER.size))
-    return kind, pickle.loads(_read_exactly(sock, length - 1))  # noqa: S301 (only the app may connect)
 
 
 def without_secrets(posting: Posting) -> Posting:
@@ -163,8 +139,8 @@ def hand_over(order: TransferOrder):
     order = dataclasses.replace(order, expires_at=time.monotonic() + wait)
     try:
         sock.settimeout(wait)
-        sock.sendall(_frame(ORDER, order))
-        _, answer = _read_message(sock)
+        sock.sendall(frame(ORDER, order))
+        _, answer = read_message(sock)
     except Exception as exc:  # closed, timed out, garbled: whatever it was, looking first is safe
         # Closed, so that an answer arriving late is never read as the next order's.
         _disconnect()
@@ -273,7 +249,7 @@ class Writer:
                 continue
             connection = key.fileobj
             try:
-                kind, order = _read_message(connection)
+                kind, order = read_message(connection)
                 if kind == ORDER and not (isinstance(order, TransferOrder) and order.expires_at):
                     raise TypeError(f"not an order with an expiry: {order!r}")
             except Exception:
@@ -314,10 +290,10 @@ class Writer:
 
     def send(self, connection, body) -> None:
         try:
-            message = _frame(ORDER, body)
+            message = frame(ORDER, body)
         except (pickle.PicklingError, TypeError, AttributeError):
             logger.exception("posting writer: an answer could not be pickled; its request posts its own")
-            message = _frame(ORDER, None)
+            message = frame(ORDER, None)
         try:
             connection.sendall(message)
         except OSError:

@@ -24,7 +24,7 @@ from django.db.models import Sum
 
 from tests.conftest import client_for
 from tests.factories import CustomerFactory, fund
-from transactions import services, writer
+from transactions import services, writer, writer_wire
 from transactions.audit import find_ledger_problems
 from transactions.models import Account, Transaction
 from transactions.services import AccountNotFound, InsufficientFunds, Posting, TransferOrder
@@ -106,7 +106,7 @@ def test_an_answer_carries_no_password_hash():
     alice, bob = CustomerFactory.create_batch(2)
     fund(alice, "50.00")
     posting = services.post_transfers([order(alice, bob, "1.00")])[0]
-    message = writer._frame(writer.ORDER, writer.without_secrets(posting))
+    message = writer_wire.frame(writer_wire.ORDER, writer.without_secrets(posting))
     for user in (alice.user, bob.user):
         assert user.password and user.password.encode() not in message
     assert alice.user.username.encode() in message  # the holders themselves travel: the response names them
