@@ -389,16 +389,15 @@ def process_cpu_seconds(pid: int, children: bool = False) -> float:
     return (int(fields[first]) + int(fields[first + 1])) / CLOCK_TICKS
 
 
-def db_backend_cpu(database: str, clients_only: bool = False) -> dict[int, float]:
-    """CPU so far of the backends on `database` (autovacuum's included: the writes cause it);
-    `clients_only`: only those serving a client connection."""
+def db_backends(database: str) -> dict[int, str]:
+    """The backends on `database`, autovacuum's included (the writes cause it): their
+    backend_type by pid."""
     import psycopg
 
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        pids = [row[0] for row in conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
-            + (" AND backend_type = 'client backend'" if clients_only else ""), (database,))]
-    return {pid: process_cpu_seconds(pid) for pid in pids}
+        return dict(conn.execute(
+            "SELECT pid, backend_type FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,)).fetchall())
 
 
 class CpuMeter:
@@ -412,16 +411,20 @@ class CpuMeter:
     def __init__(self, server, database: str):
         self.server, self.database = server, database
         self.seen: dict[int, float] = {}
+        self.clients: set[int] = set()  # the client backends at the last sample
         self.stopping = threading.Event()
 
-    def sample(self) -> None:
-        for pid, seconds in db_backend_cpu(self.database).items():
+    def sample(self) -> dict[int, float]:
+        backends = db_backends(self.database)
+        self.clients = {pid for pid, kind in backends.items() if kind == "client backend"}
+        cpu = {pid: process_cpu_seconds(pid) for pid in backends}
+        for pid, seconds in cpu.items():
             self.seen[pid] = max(seconds, self.seen.get(pid, 0.0))
+        return cpu
 
     def start(self) -> "CpuMeter":
         self.app_start = self.server.cpu_seconds() if self.server else 0.0
-        self.db_start = db_backend_cpu(self.database)
-        self.seen = dict(self.db_start)
+        self.db_start = self.sample()
         self.thread = threading.Thread(target=self._poll, daemon=True)
         self.thread.start()
         return self
@@ -437,9 +440,8 @@ class CpuMeter:
         app = (self.server.cpu_seconds() - self.app_start) if self.server else 0.0
         db = sum(seconds - self.db_start.get(pid, 0.0) for pid, seconds in self.seen.items())
         # The client backends that did any work: the app's connections (a worker's pool holds one).
-        clients = db_backend_cpu(self.database, clients_only=True)
         self.busy_backends = sum(1 for pid, seconds in self.seen.items()
-                                 if pid in clients and seconds > self.db_start.get(pid, 0.0))
+                                 if pid in self.clients and seconds > self.db_start.get(pid, 0.0))
         return app, db
 
 
