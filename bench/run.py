@@ -368,6 +368,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if self.writer_socket:  # the writer removed its socket; its directory is ours to remove
+            shutil.rmtree(os.path.dirname(self.writer_socket), ignore_errors=True)
 
 
 # --- CPU accounting ----------------------------------------------------------------------------
