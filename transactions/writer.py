@@ -184,10 +184,11 @@ class Writer:
         directory = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(directory):
             os.makedirs(directory, mode=0o700)
-        if os.stat(directory).st_uid != os.getuid():
+        owner_and_mode = os.stat(directory)
+        if owner_and_mode.st_uid != os.getuid():
             raise WriterRefused(f"{directory} belongs to another user: give the posting writer's socket a "
                                 f"directory of its own (mode 0700)")
-        if os.stat(directory).st_mode & 0o077:
+        if owner_and_mode.st_mode & 0o077:
             # Anyone who can connect could order transfers and make the app unpickle: only the
             # app's user may reach the socket. (Not chmod-ed here: it may be /tmp itself.)
             raise WriterRefused(f"{directory} is open to other users: give the posting writer's socket a "
